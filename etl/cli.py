@@ -1,0 +1,195 @@
+"""Command line: `uv run etl demo | run | status | boundaries`. The only place logging is set up."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from outcomes import settings
+
+log = logging.getLogger("etl")
+
+
+def _settings_epilog() -> str:
+    lines = ["settings (environment variables):"]
+    for s in settings.describe():
+        lines.append(f"  {s['name']} (default {s['default'] or 'none'}): {s['help']}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="etl", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Crisis Response Outcomes ETL: landing exports -> private warehouse -> "
+                    "disclosure-controlled public DuckDB file.",
+        epilog=_settings_epilog())
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="write realistic demo exports + DIR/sources.toml")
+    d.add_argument("--out", required=True, type=Path, help="folder to write into")
+    d.add_argument("--calls", type=int, default=20_000, help="number of calls (default 20000)")
+    d.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+
+    r = sub.add_parser("run", help="full pipeline; exit 0 ok, non-zero = failed, old file kept")
+    r.add_argument("--config", required=True, type=Path, help="sources.toml")
+    r.add_argument("--db", type=Path, help="public file (default OUTCOMES_DB)")
+    r.add_argument("--warehouse", type=Path, help="warehouse file (default OUTCOMES_WAREHOUSE)")
+    r.add_argument("--rebuild", action="store_true",
+                   help="reload every landing file instead of only new ones")
+
+    s = sub.add_parser("status", help="last runs, data through, quarantine counts")
+    s.add_argument("--db", type=Path, help="public file (default OUTCOMES_DB)")
+    s.add_argument("--warehouse", type=Path, help="warehouse (default OUTCOMES_WAREHOUSE)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+    b = sub.add_parser("boundaries", help="install council district boundaries")
+    g = b.add_mutually_exclusive_group()
+    g.add_argument("--from", dest="from_file", type=Path, help="a local GeoJSON file")
+    g.add_argument("--download", action="store_true",
+                   help="download from the City's GeoHub (OUTCOMES_BOUNDARIES_URL)")
+    return p
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from etl.demo import write_demo
+    summary = write_demo(args.out, calls=args.calls, seed=args.seed)
+    print(json.dumps(summary, default=str))
+    print(f"next: uv run etl run --config {args.out / 'sources.toml'}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from etl.pipeline import run
+    report = run(args.config, db=args.db, warehouse_path=args.warehouse, rebuild=args.rebuild)
+    print(json.dumps(report.as_dict(), default=str))
+    return 0
+
+
+def status(db: Path, warehouse: Path) -> dict:
+    import duckdb
+    out: dict = {"public_db": str(db), "warehouse": str(warehouse)}
+    if db.exists():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            last = con.execute("""select run_id, finished_at, data_through from runs
+                                  where status = 'ok' order by started_at desc limit 1""").fetchone()
+            out["published"] = {"run_id": last[0], "updated": last[1], "data_through": last[2]}
+            out["tables"] = [r[0] for r in con.execute("select table_name from catalog").fetchall()]
+        finally:
+            con.close()
+    else:
+        out["published"] = None
+    if warehouse.exists():
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            cols = ["run_id", "started_at", "finished_at", "status", "mode", "files_read",
+                    "rows_in", "rows_out", "rows_quarantined", "data_through", "message"]
+            rows = con.execute(f"select {', '.join(cols)} from runs order by started_at desc limit 10").fetchall()
+            out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r))) for r in rows]
+            has_q = con.execute("select count(*) from information_schema.tables "
+                                "where table_name = 'quarantine'").fetchone()[0]
+            if has_q and rows:
+                out["quarantine"] = [
+                    {"source": s, "reason": r, "rows": n} for s, r, n in con.execute(
+                        """select source, first_reason, count(*) from quarantine
+                           group by all order by 3 desc, 1, 2""").fetchall()]
+                out["calls"] = con.execute("select count(*) from calls").fetchone()[0]
+        finally:
+            con.close()
+    return out
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    db = args.db or settings.public_db()
+    wh = args.warehouse or settings.warehouse_db()
+    if not db.exists() and not wh.exists():
+        print(f"nothing published yet: no {db}. Run 'uv run etl run --config sources.toml' "
+              "(or 'uv run etl demo --out DIR' first for demo data).", file=sys.stderr)
+        return 1
+    st = status(db, wh)
+    if args.json:
+        print(json.dumps(st, default=str, indent=2))
+        return 0
+    pub = st.get("published")
+    if pub:
+        print(f"public file {db}: data through {pub['data_through']}, updated {pub['updated']}")
+    else:
+        print(f"public file {db}: none yet")
+    for r in st.get("runs", []):
+        print(f"  {r['started_at'][:19]}  {r['status']:<7} {r['mode'] or '':<11} in={r['rows_in']} "
+              f"kept={r['rows_out']} quarantined={r['rows_quarantined']} "
+              f"through={r['data_through']}  {(r['message'] or '')[:120]}")
+    if st.get("quarantine"):
+        print("quarantined rows in the warehouse, by first reason:")
+        for q in st["quarantine"][:20]:
+            print(f"  {q['rows']:>8}  {q['source']}: {q['reason']}")
+    return 0
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from etl.districts import load_boundaries
+    target = settings.installed_boundaries()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    if args.from_file:
+        if not args.from_file.exists():
+            print(f"no file at {args.from_file}", file=sys.stderr)
+            return 2
+        shutil.copyfile(args.from_file, tmp)
+        source = str(args.from_file.resolve())
+    elif args.download:
+        url = settings.boundaries_url()
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as fh:
+                shutil.copyfileobj(resp, fh)
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            print(f"could not download council districts from {url}: {exc}. If this machine is "
+                  "offline, fetch the 2021 'Council Districts (Adopted 2021)' GeoJSON elsewhere "
+                  "and run 'uv run etl boundaries --from FILE'.", file=sys.stderr)
+            if tmp.exists():
+                tmp.unlink()
+            return 2
+        source = url
+    else:
+        current = settings.boundaries_path()
+        print(f"boundaries in use: {current or 'none'}")
+        return 0 if current else 1
+    try:
+        b = load_boundaries(tmp)
+    except ValueError as exc:
+        tmp.unlink()
+        print(f"not installed: {exc}", file=sys.stderr)
+        return 2
+    tmp.replace(target)
+    meta = {"source": source, "sha256": b.sha256, "plan": b.plan, "districts": len(b.frame)}
+    target.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    print(json.dumps({"installed": str(target), **meta}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from etl.deidentify import KeyError_
+    from etl.districts import BoundaryError
+    from etl.extract import SchemaDriftError
+    from etl.pipeline import RunFailed
+    from etl.sources import ConfigError
+    handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status, "boundaries": cmd_boundaries}
+    try:
+        return handlers[args.command](args)
+    except (RunFailed, ConfigError, KeyError_, BoundaryError, SchemaDriftError) as exc:
+        print(f"etl {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""run(config) -> RunReport: extract, validate, de-identify, place, warehouse, publish, swap.
+
+The warehouse is changed inside one transaction that commits only after the new public file
+has been written and checked; any failure rolls it back and leaves the live public file as
+it was. The run is logged in the warehouse either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from etl import warehouse as wh
+from etl.deidentify import deidentify, key_fingerprint, resolve_key
+from etl.districts import Boundaries, assign, load_boundaries
+from etl.extract import extract, list_files
+from etl.publish import build_release
+from etl.sources import Config, load_config
+from etl.swap import check_public, swap_into_place, write_parquet_release, write_public
+from etl.validate import validate
+from outcomes import catalog as cat
+from outcomes import settings
+
+log = logging.getLogger(__name__)
+
+STEPS = ("extract+validate", "de-identify", "districts", "warehouse", "publish", "check+swap")
+
+
+class RunFailed(RuntimeError):
+    """The run stopped; the previous public file is still the live one."""
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    status: str = "running"
+    mode: str = "incremental"
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    finished_at: datetime | None = None
+    files_read: int = 0
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    incidents: int = 0
+    data_through: date | None = None
+    message: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    public_db: str = ""
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("started_at", "finished_at", "data_through"):
+            d[k] = d[k].isoformat() if d[k] else None
+        return d
+
+
+def connect_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'America/Los_Angeles'")
+    con.execute("set memory_limit = '3GB'")
+    con.execute(f"set temp_directory = '{path.parent / 'duckdb_tmp'}'")
+    con.execute("set preserve_insertion_order = true")
+    return con
+
+
+@contextmanager
+def _step(report: RunReport, name: str, bar: tqdm | None):
+    t0 = time.perf_counter()
+    if bar is not None:
+        bar.set_description(name)
+    yield
+    report.seconds[name] = round(time.perf_counter() - t0, 3)
+    log.info("%s: %.2f s", name, report.seconds[name])
+    if bar is not None:
+        bar.update(1)
+
+
+def place(con: duckdb.DuckDBPyConnection, b: Boundaries) -> None:
+    """Council district by point in polygon, then the coordinates are dropped."""
+    pts = con.execute("""select distinct longitude, latitude from deidentified
+                         where longitude is not null order by 1, 2""").df()
+    pts["district"] = assign(b, pts["longitude"].to_numpy(), pts["latitude"].to_numpy())
+    con.register("point_districts", pts)
+    con.execute("""
+        create or replace temp table staged as
+        select d.* exclude (latitude, longitude),
+               p.district,
+               case when d.longitude is null then 'unknown'
+                    when p.district is null then 'outside_city'
+                    else 'in_city' end as location_status
+        from deidentified d
+        left join point_districts p
+          on p.longitude = d.longitude and p.latitude = d.latitude
+    """)
+    con.unregister("point_districts")
+    con.execute("drop table deidentified")
+
+
+QUARANTINE_SQL = """
+    select $run_id as run_id, _source as source, _file as file, _row as row_number,
+           reason, split_part(reason, '; ', 1) as first_reason,
+           -- ids are hashed here too; the landing file and row locate the raw record
+           {incident_hmac} as incident_key
+    from quarantined
+"""
+
+
+def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None = None,
+        rebuild: bool = False, now: datetime | None = None, progress: bool | None = None) -> RunReport:
+    db = Path(db) if db else settings.public_db()
+    warehouse_path = Path(warehouse_path) if warehouse_path else settings.warehouse_db()
+    report = RunReport(run_id=uuid.uuid4().hex[:12], public_db=str(db))
+    now = now or datetime.now(timezone.utc)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(STEPS), disable=not show, leave=False, file=sys.stderr)
+
+    config = load_config(config_path)  # configuration errors need no run log
+    key = resolve_key(config.hmac_key_file)
+    con = connect_warehouse(warehouse_path)
+    wh.ensure_schema(con)
+    try:
+        boundaries = load_boundaries()
+        fp = key_fingerprint(key)
+        known_fp = wh.get_meta(con, "key_fingerprint")
+        if known_fp and known_fp != fp and wh.has_calls(con) and not rebuild:
+            raise RunFailed("OUTCOMES_HMAC_KEY differs from the key this warehouse was built "
+                            "with, so ids would not match: restore the key, or rebuild "
+                            "everything with 'uv run etl run --rebuild'")
+        files = list_files(config)
+        if not files:
+            raise RunFailed("no landing files match any source's path in "
+                            f"{config.path}; check the [[source]] path patterns")
+        loaded = wh.loaded_fingerprints(con)
+        current = {lf.path: (lf.bytes, lf.mtime_ns) for _, lf in files}
+        changed = [p for p, fp_ in loaded.items() if current.get(p) != fp_]
+        if rebuild or not wh.has_calls(con) or changed:
+            report.mode = "full"
+            if changed and not rebuild:
+                log.info("%d loaded file(s) changed or vanished (e.g. %s): rebuilding",
+                         len(changed), changed[0])
+            new_files = files
+        else:
+            new_files = [(s, lf) for s, lf in files if lf.path not in loaded]
+        report.files_read = len(new_files)
+
+        con.execute("begin transaction")
+        with _step(report, "extract+validate", bar):
+            extract(con, new_files)
+            kept, bad = validate(con, now)
+            report.rows_in, report.rows_out, report.rows_quarantined = kept + bad, kept, bad
+        share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
+                       else settings.max_quarantine_share())
+        if report.rows_in and bad / report.rows_in > share_limit:
+            top = con.execute("""select first_reason, count(*) from (
+                select split_part(reason, '; ', 1) first_reason from quarantined)
+                group by 1 order by 2 desc limit 3""").fetchall()
+            raise RunFailed(
+                f"{bad} of {report.rows_in} rows ({bad / report.rows_in:.1%}) failed validation, "
+                f"more than the {share_limit:.0%} allowed; the previous public file is kept. "
+                f"Most common reasons: " + "; ".join(f"{r} ({n})" for r, n in top)
+                + ". Fix the export or its mapping and run again.")
+        with _step(report, "de-identify", bar):
+            deidentify(con, key)
+        with _step(report, "districts", bar):
+            place(con, boundaries)
+        with _step(report, "warehouse", bar):
+            from etl.deidentify import hmac_params, hmac_sql
+            if report.mode == "full":
+                wh.clear(con)
+            wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql("incident_id")),
+                              {"run_id": report.run_id, **hmac_params(key)})
+            report.incidents = wh.merge(con)
+            con.execute("drop table if exists checked")
+            con.execute("drop table staged")
+            counts = pd.DataFrame(
+                [(s.name, lf.path, lf.bytes, lf.mtime_ns, report.run_id) for s, lf in new_files],
+                columns=["source", "path", "bytes", "mtime_ns", "run_id"])
+            con.register("new_files", counts)
+            con.execute("insert into loaded_files select source, path, bytes, mtime_ns, "
+                        "null, run_id from new_files")
+            con.unregister("new_files")
+            wh.set_meta(con, "key_fingerprint", fp)
+        with _step(report, "publish", bar):
+            release = build_release(con, config, boundaries)
+            report.data_through = release.data_through
+            report.status = "ok"
+            report.finished_at = datetime.now(timezone.utc)
+            tables = release.tables
+            tables["quarantine_summary"] = quarantine_summary(con, report.run_id)
+            tables["runs"] = runs_table(con, report)
+            tables["catalog"] = pd.DataFrame(cat.rows())
+        with _step(report, "check+swap", bar):
+            tmp = db.with_name(db.name + f".tmp-{report.run_id}")
+            db.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                write_public(tables, tmp)
+                check_public(tmp)
+                con.execute("commit")
+                swap_into_place(tmp, db)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            write_parquet_release(tables, db.parent / "release")
+    except BaseException as exc:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        report.status = "failed"
+        report.finished_at = datetime.now(timezone.utc)
+        report.message = str(exc) or type(exc).__name__
+        _log_run(con, report)
+        con.close()
+        bar.close()
+        if isinstance(exc, (RunFailed, KeyboardInterrupt)):
+            raise
+        raise RunFailed(report.message) from exc
+    report.finished_at = report.finished_at or datetime.now(timezone.utc)
+    _log_run(con, report)
+    con.close()
+    bar.close()
+    log.info("run %s ok: %d rows in, %d kept, %d quarantined, data through %s",
+             report.run_id, report.rows_in, report.rows_out, report.rows_quarantined,
+             report.data_through)
+    return report
+
+
+def _log_run(con: duckdb.DuckDBPyConnection, r: RunReport) -> None:
+    con.execute("""insert into runs values ($id, $s, $f, $st, $m, $fr, $ri, $ro, $rq, $dt, $msg)""",
+                {"id": r.run_id, "s": r.started_at, "f": r.finished_at, "st": r.status,
+                 "m": r.mode, "fr": r.files_read, "ri": r.rows_in, "ro": r.rows_out,
+                 "rq": r.rows_quarantined, "dt": r.data_through, "msg": r.message[:2000]})
+
+
+def runs_table(con: duckdb.DuckDBPyConnection, current: RunReport) -> pd.DataFrame:
+    """Past runs from the warehouse plus this one; row counts of 1..10 shown as NULL."""
+    past = con.execute("""select run_id, started_at, finished_at, status, mode, files_read,
+                          rows_in, rows_out, rows_quarantined, data_through, message
+                          from runs order by started_at""").df()
+    this = pd.DataFrame([{k: getattr(current, k) for k in past.columns}])
+    df = pd.concat([past, this], ignore_index=True) if len(past) else this
+    for c in ("started_at", "finished_at"):
+        df[c] = pd.to_datetime(df[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    df["data_through"] = df["data_through"].astype(str).replace({"None": None, "NaT": None})
+    for c in ("rows_in", "rows_out", "rows_quarantined"):
+        v = pd.to_numeric(df[c]).astype("Int64")
+        df[c] = v.mask((v >= 1) & (v < settings.min_cell()))
+    df["message"] = df["message"].fillna("").str.slice(0, 300)
+    return df
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    df = con.execute("""select source, first_reason as reason, count(*)::bigint as rows
+                        from quarantine where run_id = $r group by all order by all""",
+                     {"r": run_id}).df()
+    small = (df["rows"] >= 1) & (df["rows"] < settings.min_cell())
+    df["rows_flag"] = small.map({True: "small", False: ""})
+    df["rows"] = df["rows"].astype("Int64").mask(small)
+    return df

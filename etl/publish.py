@@ -1,0 +1,566 @@
+"""Publish: the metrics of SPEC section 4 at the grains of section 5, disclosure-controlled.
+
+Every published count comes from one cube (`counts`) so that one set of equations ties them
+all together and complementary suppression sees every way a hidden cell could be recovered.
+Rate tables are read off the suppressed cube: a rate is published only when its numerator
+and denominator are both shown and the denominator reaches the minimum.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from etl.call_types import load_code_table
+from etl.districts import Boundaries, display_features
+from etl.sources import Config
+from etl.stats import wilson
+from etl.suppress import Equation, suppress
+from outcomes import catalog as cat
+from outcomes import settings
+
+log = logging.getLogger(__name__)
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
+POLICE_WORKLOAD = ("civilian_team", "co_response", "police")
+DISPOSITIONS = ("resolved_on_scene", "transported_community", "transported_hospital",
+                "involuntary_hold", "arrest", "gone_on_arrival", "refused", "cancelled", "other",
+                "not_recorded")
+EVENTS = ("arrest", "citation", "use_of_force", "injury_person", "injury_responder",
+          "police_co_dispatched", "police_backup_requested", "redirected_to_police",
+          "referral_offered", "referral_accepted")
+UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
+            "redirected_to_police", "other", "not_recorded")
+INTERVAL_STATES = ("valid", "missing", "negative", "over_24h")
+INTERVALS = ("dispatch_to_scene", "received_to_scene")
+DISTRICT_LEAVES = tuple(str(i) for i in range(1, 16)) + ("outside_city", "unknown")
+ELIGIBLE_LEAVES = ("eligible_served",) + tuple(f"eligible_unserved_{r}" for r in UNSERVED)
+ALL = "all"
+
+
+def sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+# ---------------------------------------------------------------- periods
+
+def quarter_of(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y}-Q{(m - 1) // 3 + 1}"
+
+
+def fiscal_year_of(month: str) -> str:
+    """The City's fiscal year runs July to June: July 2024 is in FY2024-25."""
+    y, m = int(month[:4]), int(month[5:7])
+    start = y if m >= 7 else y - 1
+    return f"FY{start}-{(start + 1) % 100:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y}-{m:02d}" <= last:
+        out.append(f"{y}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def period_bridge(months: list[str], pilot_start: str) -> pd.DataFrame:
+    rows = []
+    for mo in months:
+        rows += [(mo, "month", mo), (mo, "quarter", quarter_of(mo)), (mo, "year", mo[:4]),
+                 (mo, "fiscal_year", fiscal_year_of(mo))]
+        if mo >= pilot_start:
+            rows.append((mo, "pilot_to_date", "pilot_to_date"))
+    return pd.DataFrame(rows, columns=["month", "period_type", "period"])
+
+
+def period_equations(months: list[str], pilot_start: str) -> list[Equation]:
+    eqs = []
+    by = lambda f: {k: tuple(m for m in months if f(m) == k) for k in dict.fromkeys(map(f, months))}  # noqa: E731
+    for q, ms in by(quarter_of).items():
+        eqs.append(Equation("period", q, ms))
+    for y, ms in by(lambda m: m[:4]).items():
+        eqs.append(Equation("period", y, ms))
+        eqs.append(Equation("period", y, tuple(dict.fromkeys(quarter_of(m) for m in ms))))
+    for fy, ms in by(fiscal_year_of).items():
+        eqs.append(Equation("period", fy, ms))
+    eqs.append(Equation("period", "pilot_to_date", tuple(m for m in months if m >= pilot_start)))
+    return eqs
+
+
+# ---------------------------------------------------------------- the cube
+
+def item_bridge(leaves: list[str]) -> pd.DataFrame:
+    rows = []
+    for leaf in leaves:
+        rows.append((leaf, leaf))
+        if leaf in ELIGIBLE_LEAVES:
+            rows += [(leaf, "eligible"), (leaf, "in_pilot_area_hours"), (leaf, ALL)]
+        elif leaf in ("screened_out", "screen_not_recorded"):
+            rows += [(leaf, "in_pilot_area_hours"), (leaf, ALL)]
+        elif leaf in ("outside_pilot_hours", "outside_pilot_area"):
+            rows.append((leaf, ALL))
+    return pd.DataFrame(rows, columns=["leaf", "node"])
+
+
+def item_equations() -> list[Equation]:
+    outside = ("outside_pilot_hours", "outside_pilot_area")
+    eqs = [
+        Equation("item", ALL, ("eligible", "screened_out", "screen_not_recorded") + outside),
+        Equation("item", ALL, ("in_pilot_area_hours",) + outside),
+        Equation("item", "in_pilot_area_hours", ("eligible", "screened_out", "screen_not_recorded")),
+        Equation("item", "eligible", ELIGIBLE_LEAVES),
+        Equation("item", ALL, tuple(f"disposition:{d}" for d in DISPOSITIONS)),
+    ]
+    eqs += [Equation("item", ALL, tuple(f"{e}:{v}" for v in ("true", "false", "unknown")))
+            for e in EVENTS]
+    eqs += [Equation("item", ALL, tuple(f"{i}:{s}" for s in INTERVAL_STATES)) for i in INTERVALS]
+    return eqs
+
+
+def other_equations(groups: list[str]) -> list[Equation]:
+    return [
+        Equation("district", ALL, DISTRICT_LEAVES),
+        Equation("call_type_group", ALL, tuple(groups)),
+        Equation("responder_type", ALL, RESPONDERS),
+        Equation("responder_type", ALL, ("police_workload", "fire_ems", "phone")),
+        Equation("responder_type", "police_workload", POLICE_WORKLOAD),
+    ]
+
+
+CUBE_DIMS = ["period", "district", "call_type_group", "responder_type", "item"]
+
+
+def _bool_item(col: str) -> str:
+    return (f"'{col}:' || case when {col} then 'true' when not {col} then 'false' "
+            f"else 'unknown' end")
+
+
+def build_cube(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """All count cells: every node of every dimension, crossed where data exist."""
+    items = ", ".join(["status", "'disposition:' || disposition"]
+                      + [_bool_item(e) for e in EVENTS]
+                      + ["'dispatch_to_scene:' || dispatch_interval",
+                         "'received_to_scene:' || received_interval"])
+    con.execute(f"""
+        create or replace temp table leaf_counts as
+        with combos as (
+            select month, district, call_type_group, responder_type, status, disposition,
+                   {', '.join(EVENTS)}, dispatch_interval, received_interval, count(*) as n
+            from universe group by all
+        )
+        select month, district, call_type_group, responder_type,
+               unnest([{items}]) as item, n
+        from combos
+    """)
+    leaves = [r[0] for r in con.execute("select distinct item from leaf_counts order by 1").fetchall()]
+    con.register("period_bridge", periods)
+    con.register("item_bridge", item_bridge(leaves))
+    cube = con.execute(f"""
+        with leaf as (
+            select month, district, call_type_group, responder_type, item, sum(n) as n
+            from leaf_counts group by all
+        ),
+        resp as (
+            select unnest(['{"','".join(RESPONDERS)}']) as leaf
+        ),
+        responder_bridge as (
+            select leaf, leaf as node from resp
+            union all select leaf, 'all' from resp
+            union all select leaf, 'police_workload' from resp
+             where leaf in ('{"','".join(POLICE_WORKLOAD)}')
+        )
+        select p.period_type, p.period,
+               d.node as district, g.node as call_type_group, r.node as responder_type,
+               i.node as item, sum(l.n)::bigint as n
+        from leaf l
+        join period_bridge p on p.month = l.month
+        join (select distinct district as leaf, district as node from leaf
+              union all select distinct district, 'all' from leaf) d on d.leaf = l.district
+        join (select distinct call_type_group as leaf, call_type_group as node from leaf
+              union all select distinct call_type_group, 'all' from leaf) g
+          on g.leaf = l.call_type_group
+        join responder_bridge r on r.leaf = l.responder_type
+        join item_bridge i on i.leaf = l.item
+        group by all
+        order by all
+    """).df()
+    con.unregister("period_bridge")
+    con.unregister("item_bridge")
+    return cube
+
+
+# ---------------------------------------------------------------- derived tables
+
+KEYS = ["period_type", "period", "district", "call_type_group"]
+
+
+def _cell(cube: pd.DataFrame, responder: str, item: str, name: str,
+          keys: list[str] = KEYS) -> pd.DataFrame:
+    """One cell per key as a column `name` (NULL when hidden) and `name_flag`."""
+    sel = cube[(cube.responder_type == responder) & (cube.item == item)]
+    return sel[keys + ["n", "n_flag"]].rename(columns={"n": name, "n_flag": f"{name}_flag"})
+
+
+def _rate(df: pd.DataFrame, num: str, den: str, prefix: str, scale: float = 1.0) -> pd.DataFrame:
+    """Add prefix, prefix_ci_low, prefix_ci_high, unstable: only over shown cells, den >= min."""
+    min_den, unstable_den = settings.min_denominator(), settings.unstable_denominator()
+    x = pd.to_numeric(df[num], errors="coerce").astype(float).to_numpy()
+    n = pd.to_numeric(df[den], errors="coerce").astype(float).to_numpy()
+    ok = ~np.isnan(x) & ~np.isnan(n) & (n >= min_den)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(ok, x / n, np.nan)
+    low, high = wilson(np.where(ok, x, np.nan), np.where(ok, n, np.nan))
+    df[prefix] = rate * scale
+    df[f"{prefix}_ci_low"] = low * scale
+    df[f"{prefix}_ci_high"] = high * scale
+    df["unstable"] = np.where(ok, n < unstable_den, False) | df.get("unstable", False)
+    return df
+
+
+def _merge_all(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.merge(f, on=keys, how="outer")
+    return out
+
+
+def _fill_zero(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """A cell absent from the cube is a true zero (no calls), which is shown."""
+    for c in cols:
+        flag = f"{c}_flag"
+        missing = df[flag].isna()
+        df.loc[missing, c] = 0
+        df.loc[missing, flag] = ""
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def coverage_table(cube: pd.DataFrame) -> pd.DataFrame:
+    df = _merge_all([_cell(cube, ALL, "eligible", "eligible_calls"),
+                     _cell(cube, "civilian_team", "eligible", "civilian_calls")], KEYS)
+    df = df[df["eligible_calls_flag"].notna()]
+    df = _fill_zero(df, ["civilian_calls"])
+    return _rate(df, "civilian_calls", "eligible_calls", "coverage_rate")
+
+
+def unserved_table(cube: pd.DataFrame) -> pd.DataFrame:
+    sel = cube[(cube.responder_type == ALL) & cube.item.str.startswith("eligible_unserved_")]
+    out = sel[KEYS + ["item", "n", "n_flag"]].copy()
+    out["unserved_reason"] = out.pop("item").str.removeprefix("eligible_unserved_")
+    return out.rename(columns={"n": "calls", "n_flag": "calls_flag"})[
+        KEYS + ["unserved_reason", "calls", "calls_flag"]]
+
+
+def workload_table(cube: pd.DataFrame) -> pd.DataFrame:
+    cells = [_cell(cube, "police_workload", "in_pilot_area_hours", "handled_calls")]
+    cells += [_cell(cube, r, "in_pilot_area_hours", f"{r}_calls") for r in POLICE_WORKLOAD]
+    df = _merge_all(cells, KEYS)
+    df = df[df["handled_calls_flag"].notna()]
+    df = _fill_zero(df, [f"{r}_calls" for r in POLICE_WORKLOAD])
+    return _rate(df, "civilian_team_calls", "handled_calls", "workload_share")
+
+
+def event_table(cube: pd.DataFrame, events: tuple[str, ...], responders: tuple[str, ...],
+                measure: str) -> pd.DataFrame:
+    """Per 1,000 responses with a recorded answer: events / (true + false)."""
+    frames = []
+    keys = KEYS + ["responder_type"]
+    for e in events:
+        parts = []
+        for v in ("true", "false", "unknown"):
+            sel = cube[(cube.item == f"{e}:{v}") & cube.responder_type.isin(responders)]
+            parts.append(sel[keys + ["n", "n_flag"]].rename(
+                columns={"n": f"n_{v}", "n_flag": f"n_{v}_flag"}))
+        resp = cube[(cube.item == ALL) & cube.responder_type.isin(responders)][keys + ["n", "n_flag"]]
+        resp = resp.rename(columns={"n": "responses", "n_flag": "responses_flag"})
+        df = _merge_all([resp] + parts, keys)
+        df = _fill_zero(df, ["n_true", "n_false", "n_unknown"])
+        known = df["n_true"].astype("Float64") + df["n_false"].astype("Float64")
+        df["recorded"] = known.round().astype("Int64")
+        df[measure] = e
+        df = _rate(df, "n_true", "recorded", "per_1000", scale=1000.0)
+        frames.append(df.rename(columns={"n_true": "events", "n_true_flag": "events_flag",
+                                         "n_unknown": "not_recorded",
+                                         "n_unknown_flag": "not_recorded_flag"})
+                      .drop(columns=["n_false", "n_false_flag"]))
+    out = pd.concat(frames, ignore_index=True)
+    return out[keys + [measure, "responses", "responses_flag", "recorded", "events", "events_flag",
+                       "not_recorded", "not_recorded_flag", "per_1000", "per_1000_ci_low",
+                       "per_1000_ci_high", "unstable"]]
+
+
+def outcomes_table(cube: pd.DataFrame) -> pd.DataFrame:
+    """Dispositions per 1,000 responses, by responder type."""
+    keys = KEYS + ["responder_type"]
+    resp = cube[(cube.item == ALL) & (cube.responder_type.isin(RESPONDERS))][keys + ["n", "n_flag"]]
+    resp = resp.rename(columns={"n": "responses", "n_flag": "responses_flag"})
+    frames = []
+    for d in DISPOSITIONS:
+        sel = cube[cube.item == f"disposition:{d}"][keys + ["n", "n_flag"]]
+        df = resp.merge(sel.rename(columns={"n": "calls", "n_flag": "calls_flag"}), on=keys, how="left")
+        df = _fill_zero(df, ["calls"])
+        df["outcome"] = d
+        frames.append(_rate(df, "calls", "responses", "per_1000", scale=1000.0))
+    out = pd.concat(frames, ignore_index=True)
+    return out[keys + ["outcome", "responses", "responses_flag", "calls", "calls_flag", "per_1000",
+                       "per_1000_ci_low", "per_1000_ci_high", "unstable"]]
+
+
+def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
+                         periods: pd.DataFrame) -> pd.DataFrame:
+    """Median and 90th percentile minutes, only where the valid count is shown and >= min."""
+    con.register("period_bridge", periods)
+    frames = []
+    for interval in INTERVALS:
+        col = f"{interval}_seconds"
+        q = con.execute(f"""
+            select p.period_type, p.period,
+                   coalesce(u.district, 'all') as district,
+                   coalesce(u.call_type_group, 'all') as call_type_group,
+                   u.responder_type,
+                   quantile_cont({col}, 0.5) / 60.0 as median_minutes,
+                   quantile_cont({col}, 0.9) / 60.0 as p90_minutes,
+                   count(*) as valid_n
+            from universe u join period_bridge p on p.month = u.month
+            where u.{interval.split('_')[0]}_interval = 'valid'
+              and u.responder_type <> 'phone'
+            group by grouping sets (
+                (p.period_type, p.period, u.district, u.call_type_group, u.responder_type),
+                (p.period_type, p.period, u.call_type_group, u.responder_type),
+                (p.period_type, p.period, u.district, u.responder_type),
+                (p.period_type, p.period, u.responder_type))
+        """).df()
+        keys = KEYS + ["responder_type"]
+        parts = []
+        for s in INTERVAL_STATES:
+            sel = cube[(cube.item == f"{interval}:{s}") & cube.responder_type.isin(RESPONDERS[:4])]
+            parts.append(sel[keys + ["n", "n_flag"]].rename(
+                columns={"n": f"{s}_intervals", "n_flag": f"{s}_intervals_flag"}))
+        df = _merge_all(parts, keys)
+        df = _fill_zero(df, [f"{s}_intervals" for s in INTERVAL_STATES])
+        df = df.merge(q, on=keys, how="left")
+        if not (df["valid_n"].isna() | (df["valid_n"] == df["valid_intervals"]) | df["valid_intervals"].isna()).all():
+            raise AssertionError("response-time counts disagree with the cube")
+        shown = df["valid_intervals"].notna() & (df["valid_intervals"].astype("Float64") >= settings.min_denominator())
+        for c in ("median_minutes", "p90_minutes"):
+            df[c] = np.where(shown.to_numpy(dtype=bool), df[c].round(1), np.nan)
+        df["unstable"] = shown & (df["valid_intervals"].astype("Float64") < settings.unstable_denominator())
+        df["unstable"] = df["unstable"].fillna(False).astype(bool)
+        df["interval"] = interval
+        frames.append(df.drop(columns=["valid_n"]))
+    con.unregister("period_bridge")
+    out = pd.concat(frames, ignore_index=True)
+    cols = keys + ["interval", "median_minutes", "p90_minutes", "unstable"]
+    cols += [c for s in INTERVAL_STATES for c in (f"{s}_intervals", f"{s}_intervals_flag")]
+    return out[cols]
+
+
+def hourly_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """Hour of day and weekday, citywide only (SPEC 5), by responder type."""
+    con.register("period_bridge", periods)
+    df = con.execute("""
+        select p.period_type, p.period, u.responder_type,
+               hour(u.received_hour)::varchar as hour_of_day,
+               dayname(u.received_hour) as weekday, count(*)::bigint as calls
+        from universe u join period_bridge p on p.month = u.month
+        where p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
+        group by all order by all
+    """).df()
+    con.unregister("period_bridge")
+    return df
+
+
+def repeat_contact_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
+                         data_through: date) -> pd.DataFrame:
+    """Share of people with another contact within 30 / 90 days; rates only (SPEC 4.8)."""
+    con.register("period_bridge", periods)
+    df = con.execute(sql("repeat_contact"), {"through": data_through}).df()
+    con.unregister("period_bridge")
+    min_cell = settings.min_cell()
+    # Rates only: the count of people is never published, and a rate whose numerator is
+    # 1..10 would give that count away, so it is withheld too.
+    small = (df["people_repeat"] > 0) & (df["people_repeat"] < min_cell)
+    df = _rate(df, "people_repeat", "people", "repeat_rate")
+    for c in ("repeat_rate", "repeat_rate_ci_low", "repeat_rate_ci_high"):
+        df.loc[small, c] = np.nan
+    df["rate_flag"] = np.where(small, "small", np.where(df["repeat_rate"].isna(), "denominator", ""))
+    return df[["period_type", "period", "window_days", "repeat_rate", "repeat_rate_ci_low",
+               "repeat_rate_ci_high", "unstable", "rate_flag"]]
+
+
+def matched_force_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """Use of force and injuries per 1,000 on matched calls (same group, district, hour band)."""
+    con.register("period_bridge", periods)
+    df = con.execute(sql("matched_force")).df()
+    con.unregister("period_bridge")
+    min_cell = settings.min_cell()
+    for c in ("matched_calls", "events"):
+        small = (df[c] > 0) & (df[c] < min_cell)
+        df[f"{c}_flag"] = np.where(small, "small", "")
+        df[c] = df[c].astype("Int64").mask(small)
+    df = _rate(df, "events", "recorded", "per_1000", scale=1000.0)
+    hidden = df["events"].isna() | df["matched_calls"].isna() | df["per_1000"].isna()
+    df["standardized_per_1000"] = np.where(hidden, np.nan, df["standardized_per_1000"])
+    df["recorded"] = df["recorded"].astype("Int64").mask(df["matched_calls"].isna())
+    return df
+
+
+# ---------------------------------------------------------------- other contacts
+
+def other_contacts_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """Officer- and self-initiated records: counted apart, never in a denominator."""
+    con.register("period_bridge", periods)
+    cells = con.execute("""
+        with leaf as (
+            select strftime(received_hour, '%Y-%m') as month,
+                   coalesce(district, location_status) as district, call_origin, responder_type,
+                   count(*) as n
+            from calls where call_origin in ('officer_initiated', 'self_initiated')
+            group by all
+        )
+        select p.period_type, p.period, d.node as district, o.node as call_origin,
+               r.node as responder_type, sum(n)::bigint as n
+        from leaf l join period_bridge p on p.month = l.month
+        join (select distinct district leaf, district node from leaf
+              union all select distinct district, 'all' from leaf) d on d.leaf = l.district
+        join (select distinct call_origin leaf, call_origin node from leaf
+              union all select distinct call_origin, 'all' from leaf) o on o.leaf = l.call_origin
+        join (select distinct responder_type leaf, responder_type node from leaf
+              union all select distinct responder_type, 'all' from leaf) r on r.leaf = l.responder_type
+        group by all order by all
+    """).df()
+    con.unregister("period_bridge")
+    return cells
+
+
+# ---------------------------------------------------------------- the whole release
+
+@dataclass
+class Release:
+    tables: dict[str, pd.DataFrame]
+    data_through: date | None
+
+
+def coverage_spans(config: Config) -> pd.DataFrame:
+    rows = []
+    for i, span in enumerate(config.coverage):
+        end = config.coverage[i + 1].start if i + 1 < len(config.coverage) else date(9999, 12, 31)
+        for d in span.divisions:
+            rows.append((d, span.start, end, span.start_hour, span.end_hour))
+    return pd.DataFrame(rows, columns=["division", "span_start", "span_end", "start_hour", "end_hour"])
+
+
+def _hide(df: pd.DataFrame, flag: pd.Series, value: str = "n") -> pd.DataFrame:
+    df = df.copy()
+    df[f"{value}_flag"] = flag.values
+    df[value] = df[value].astype("Int64").mask(df[f"{value}_flag"] != "")
+    return df
+
+
+def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries) -> Release:
+    """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`."""
+    table = load_code_table()
+    codes = [r[0] for r in con.execute(
+        "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
+    con.register("call_groups", pd.DataFrame(
+        {"code": codes, "call_type_group": [table.group_of(c) for c in codes]},
+        columns=["code", "call_type_group"]).astype(str))
+    con.register("pilot_groups", pd.DataFrame({"call_type_group": list(config.pilot_groups)}))
+    con.register("coverage_spans", coverage_spans(config))
+    con.execute(f"create or replace temp table universe as {sql('universe')}")
+
+    bounds = con.execute("select min(received_hour), max(received_hour) from calls").fetchone()
+    data_through = bounds[1].date() if bounds[1] is not None else None
+    pilot_start = config.coverage[0].start.strftime("%Y-%m")
+    months = month_range(bounds[0].strftime("%Y-%m"), bounds[1].strftime("%Y-%m")) if bounds[0] else []
+    periods = period_bridge(months, pilot_start)
+
+    log.info("publish: building the count cube")
+    cube = build_cube(con, periods)
+    groups = sorted(set(config.pilot_groups))
+    equations = (period_equations(months, pilot_start) + other_equations(groups) + item_equations())
+    flags = suppress(cube, CUBE_DIMS, equations, min_cell=settings.min_cell())
+    cube = _hide(cube, flags)
+    log.info("publish: cube of %d cells, %d hidden (%d small, %d complementary)", len(cube),
+             int((flags != "").sum()), int((flags == "small").sum()), int((flags == "complement").sum()))
+
+    other = other_contacts_table(con, periods)
+    other_eq = (period_equations(months, pilot_start)
+                + [Equation("district", ALL, DISTRICT_LEAVES),
+                   Equation("call_origin", ALL, ("officer_initiated", "self_initiated")),
+                   Equation("responder_type", ALL, RESPONDERS)])
+    other_dims = ["period", "district", "call_origin", "responder_type"]
+    other = _hide(other, suppress(other, other_dims, other_eq, min_cell=settings.min_cell()))
+
+    hourly = hourly_table(con, periods)
+    hourly_eq = (period_equations(months, pilot_start)
+                 + [Equation("responder_type", ALL, RESPONDERS)])
+    hourly_cells = hourly.rename(columns={"calls": "n"})
+    hourly_cells["slot"] = hourly_cells["hour_of_day"] + "|" + hourly_cells["weekday"]
+    hflags = suppress(hourly_cells, ["period", "responder_type", "slot"], hourly_eq,
+                      min_cell=settings.min_cell())
+    hourly = _hide(hourly_cells.drop(columns=["slot"]), hflags).rename(
+        columns={"n": "calls", "n_flag": "calls_flag"})
+
+    tables: dict[str, pd.DataFrame] = {
+        "counts": cube.rename(columns={"n": "calls", "n_flag": "calls_flag"}),
+        "coverage": coverage_table(cube),
+        "unserved": unserved_table(cube),
+        "workload_share": workload_table(cube),
+        "police_involvement": event_table(
+            cube, ("police_co_dispatched", "police_backup_requested", "redirected_to_police"),
+            ("civilian_team",), "involvement"),
+        "outcomes": outcomes_table(cube),
+        "outcome_events": event_table(
+            cube, ("arrest", "citation", "use_of_force", "injury_person", "injury_responder",
+                   "referral_offered", "referral_accepted"), RESPONDERS, "event"),
+        "response_times": response_times_table(con, cube, periods),
+        "calls_by_hour": hourly,
+        "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
+        "use_of_force_matched": matched_force_table(con, periods),
+        "repeat_contact": repeat_contact_table(con, periods, data_through) if data_through else
+        pd.DataFrame(),
+        "districts": districts_table(boundaries),
+        "pilot_coverage": coverage_spans(config).assign(
+            span_start=lambda d: d.span_start.astype(str),
+            span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),
+        "milestones": pd.DataFrame([(d.isoformat(), label) for d, label in config.milestones],
+                                   columns=["date", "label"]),
+        "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
+        "periods": periods.drop(columns=["month"]).drop_duplicates().reset_index(drop=True)
+        .merge(periods.groupby(["period_type", "period"], as_index=False)
+               .agg(first_month=("month", "min"), last_month=("month", "max")),
+               on=["period_type", "period"]),
+    }
+    for name, df in tables.items():
+        for col in df.columns:
+            if col in cat.TEXT_DIMENSIONS:
+                df[col] = df[col].astype(str)
+    for t in ("universe",):
+        con.execute(f"drop table if exists {t}")
+    for v in ("call_groups", "pilot_groups", "coverage_spans"):
+        con.unregister(v)
+    return Release(tables, data_through)
+
+
+def districts_table(b: Boundaries) -> pd.DataFrame:
+    features = display_features(b)
+    area = b.frame.to_crs(3310).area / 2_589_988.11  # California Albers, square miles
+    return pd.DataFrame({
+        "district": b.frame["district"].values,
+        "name": ("Council District " + b.frame["district"]).values,
+        "area_sq_mi": area.round(2).values,
+        "geometry_geojson": [json.dumps(f["geometry"]) for f in features],
+        "boundary_plan": b.plan,
+        "boundary_sha256": b.sha256,
+    })

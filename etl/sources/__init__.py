@@ -1,0 +1,239 @@
+"""Input formats: the sources.toml configuration and the mappings to the canonical record.
+
+A mapping is a TOML file (built-in ones live beside this module) of this form::
+
+    name = "provider_a"
+    description = "What system writes these exports"
+    file_format = "csv"          # csv | parquet
+    delimiter = ","              # csv only
+    drop = ["Client Name", "DOB"]  # source columns read by no one: names, addresses, narratives
+
+    [rename]                     # source column -> canonical column
+    "Case Number" = "incident_id"
+
+    [constant]                   # canonical column -> the same value on every row
+    responder_type = "civilian_team"
+
+    [time_format]                # canonical time column -> strptime format(s); default ISO 8601
+    received_at = "%m/%d/%Y %I:%M %p"
+
+    [values.disposition]         # canonical column -> {source value -> canonical value}
+    "Resolved" = "resolved_on_scene"
+
+    [booleans]                   # spellings beyond true/false/1/0/yes/no (case-insensitive)
+    true = ["Y"]
+    false = ["N"]
+
+Every column of an input file must be renamed, dropped or (for the canonical format) be a
+canonical column; any other column fails the run, naming the column and the file. Canonical
+columns a mapping does not produce are empty (unknown), never guessed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from etl.schema import CANONICAL_COLUMNS, TIME_COLUMNS
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(ValueError):
+    """The configuration or a mapping is wrong; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    description: str = ""
+    file_format: str = "csv"
+    delimiter: str = ","
+    rename: dict[str, str] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    constant: dict[str, str] = field(default_factory=dict)
+    time_format: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    true_words: tuple[str, ...] = ()
+    false_words: tuple[str, ...] = ()
+    strict_canonical: bool = False  # the canonical format: header must be canonical names
+
+    def allowed_input_columns(self) -> set[str]:
+        allowed = set(self.rename) | set(self.drop)
+        if self.strict_canonical:
+            allowed |= set(CANONICAL_COLUMNS)
+        return allowed
+
+
+CANONICAL = Mapping(
+    name="canonical",
+    description="The canonical call record of SPEC section 3, header names exactly as listed.",
+    strict_canonical=True,
+)
+
+
+def parse_mapping(data: dict, origin: str) -> Mapping:
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(f"mapping {origin}: {msg}")
+
+    known = {"name", "description", "file_format", "delimiter", "rename", "drop", "constant",
+             "time_format", "values", "booleans"}
+    unknown = set(data) - known
+    if unknown:
+        raise fail(f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+    rename = {str(k): str(v) for k, v in data.get("rename", {}).items()}
+    for src, dst in rename.items():
+        if dst not in CANONICAL_COLUMNS:
+            raise fail(f"renames {src!r} to {dst!r}, which is not a canonical column")
+    constant = {str(k): str(v) for k, v in data.get("constant", {}).items()}
+    for col in constant:
+        if col not in CANONICAL_COLUMNS:
+            raise fail(f"[constant] names {col!r}, which is not a canonical column")
+    time_format: dict[str, tuple[str, ...]] = {}
+    for col, fmt in data.get("time_format", {}).items():
+        if col not in TIME_COLUMNS:
+            raise fail(f"[time_format] names {col!r}; time columns are {list(TIME_COLUMNS)}")
+        time_format[col] = (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    values = {c: {str(k): str(v) for k, v in m.items()} for c, m in data.get("values", {}).items()}
+    for col in values:
+        if col not in CANONICAL_COLUMNS:
+            raise fail(f"[values.{col}] is not a canonical column")
+    fmt = data.get("file_format", "csv")
+    if fmt not in ("csv", "parquet"):
+        raise fail(f"file_format {fmt!r}: use 'csv' or 'parquet'")
+    booleans = data.get("booleans", {})
+    return Mapping(
+        name=str(data.get("name", origin)),
+        description=str(data.get("description", "")),
+        file_format=fmt,
+        delimiter=str(data.get("delimiter", ",")),
+        rename=rename,
+        drop=tuple(str(c) for c in data.get("drop", [])),
+        constant=constant,
+        time_format=time_format,
+        values=values,
+        true_words=tuple(str(w).lower() for w in booleans.get("true", [])),
+        false_words=tuple(str(w).lower() for w in booleans.get("false", [])),
+    )
+
+
+def builtin_formats() -> list[str]:
+    return ["canonical"] + sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def load_mapping(fmt: str, base_dir: Path) -> Mapping:
+    """A mapping by built-in name, or from a TOML file (relative to the config's folder)."""
+    if fmt == "canonical":
+        return CANONICAL
+    builtin = BUILTIN_DIR / f"{fmt}.toml"
+    path = builtin if builtin.exists() and "/" not in fmt else (base_dir / fmt)
+    if not path.exists():
+        raise ConfigError(
+            f"format {fmt!r} is neither a built-in mapping ({', '.join(builtin_formats())}) "
+            f"nor a mapping file at {path}"
+        )
+    with open(path, "rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"mapping {path} is not valid TOML: {exc}") from exc
+    return parse_mapping(data, str(path))
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    mapping: Mapping
+    pattern: str  # glob, absolute
+
+
+@dataclass(frozen=True)
+class CoverageSpan:
+    """From `start`, the pilot serves these divisions during [start_hour, end_hour) local."""
+    start: date
+    divisions: tuple[str, ...]
+    start_hour: int
+    end_hour: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    sources: tuple[Source, ...]
+    pilot_groups: tuple[str, ...]
+    coverage: tuple[CoverageSpan, ...]
+    milestones: tuple[tuple[date, str], ...] = ()
+    hmac_key_file: Path | None = None
+    max_quarantine_share: float | None = None
+
+
+def load_config(path: Path) -> Config:
+    """Read sources.toml; every problem is reported with what to change."""
+    from etl.call_types import load_code_table
+    from etl.divisions import canonical_division
+
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"no configuration at {path}: write a sources.toml "
+                          "(see README, 'Input contract') or run 'uv run etl demo --out DIR'")
+    with open(path, "rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    base = path.parent
+    sources = []
+    seen = set()
+    for i, s in enumerate(data.get("source", [])):
+        for key in ("name", "format", "path"):
+            if key not in s:
+                raise ConfigError(f"{path}: [[source]] number {i + 1} has no {key!r}")
+        if s["name"] in seen:
+            raise ConfigError(f"{path}: two sources are named {s['name']!r}; names must differ")
+        seen.add(s["name"])
+        pattern = s["path"] if Path(s["path"]).is_absolute() else str(base / s["path"])
+        sources.append(Source(s["name"], load_mapping(s["format"], base), pattern))
+    if not sources:
+        raise ConfigError(f"{path} names no [[source]]; add one per landing folder")
+
+    table = load_code_table()
+    pilot = data.get("pilot", {})
+    groups = tuple(pilot.get("call_type_groups", table.pilot_groups()))
+    for g in groups:
+        if g not in table.groups:
+            raise ConfigError(f"{path}: pilot call type group {g!r} is not in the code table "
+                              f"({', '.join(table.groups)})")
+    spans = []
+    for c in pilot.get("coverage", []):
+        divisions = []
+        for d in c.get("divisions", []):
+            name = canonical_division(d)
+            if name is None:
+                raise ConfigError(f"{path}: pilot coverage names {d!r}, not an LAPD division")
+            divisions.append(name)
+        hours = c.get("hours", [0, 24])
+        if len(hours) != 2 or not (0 <= hours[0] < hours[1] <= 24):
+            raise ConfigError(f"{path}: pilot coverage hours {hours!r}: give [start, end) "
+                              "as whole hours, e.g. [7, 23]")
+        start = c.get("from")
+        if not isinstance(start, date):
+            raise ConfigError(f"{path}: pilot coverage needs from = YYYY-MM-DD (a TOML date)")
+        spans.append(CoverageSpan(start, tuple(divisions), int(hours[0]), int(hours[1])))
+    if not spans:
+        raise ConfigError(f"{path}: [pilot] needs at least one [[pilot.coverage]] "
+                          "with from, divisions and hours")
+    spans.sort(key=lambda s: s.start)
+    milestones = tuple(sorted((m["date"], str(m["label"])) for m in pilot.get("milestone", [])))
+    run = data.get("run", {})
+    key_file = run.get("hmac_key_file")
+    return Config(
+        path=path,
+        sources=tuple(sources),
+        pilot_groups=groups,
+        coverage=tuple(spans),
+        milestones=milestones,
+        hmac_key_file=(base / key_file) if key_file else None,
+        max_quarantine_share=run.get("max_quarantine_share"),
+    )

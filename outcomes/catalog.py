@@ -1,0 +1,150 @@
+"""The published schema: every public table, its grain, measures, universe and definition.
+
+The ETL writes this as the `catalog` table of the public file; the app reads names from it
+as its allowlist. Grain and measures are comma-separated column names. Dimension columns
+are text, and a dimension rolled up to a total holds 'all'. A hidden value is NULL and its
+`<measure>_flag` says why: 'small' (a count from 1 to 10, shown "<11") or 'complement'
+(hidden so that a small count cannot be worked out from totals, shown "suppressed").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEXT_DIMENSIONS = {
+    "period_type", "period", "district", "call_type_group", "responder_type", "item",
+    "unserved_reason", "involvement", "event", "outcome", "interval", "call_origin",
+    "hour_of_day", "weekday", "comparison",
+}
+
+PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
+
+SUPPRESSION_NOTE = ("Counts from 1 to 10 are shown as <11; other cells hidden to protect them "
+                    "are shown as 'suppressed'. Rates, medians and percentiles appear only "
+                    "where the denominator is at least 20 and are flagged unstable under 50.")
+
+PUBLIC_UNIVERSE = ("Public-initiated calls (911, 988, non-emergency) of the pilot's call type "
+                   "groups, all areas and hours.")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    grain: str
+    measures: str
+    universe: str
+    description: str
+    estimate: bool = False
+
+
+TABLES: tuple[Table, ...] = (
+    Table("counts", "Call counts (the disclosure-controlled cube)",
+          "period_type,period,district,call_type_group,responder_type,item", "calls",
+          PUBLIC_UNIVERSE,
+          "Every published count. item is 'all', an eligibility status (eligible, "
+          "eligible_served, eligible_unserved_<reason>, screened_out, screen_not_recorded, "
+          "in_pilot_area_hours, outside_pilot_hours, outside_pilot_area), 'disposition:<d>', "
+          "'<flag>:true|false|unknown' or '<interval>:valid|missing|negative|over_24h'. "
+          "responder_type 'police_workload' is civilian_team + co_response + police."),
+    Table("coverage", "Coverage (diversion) rate",
+          "period_type,period,district,call_type_group",
+          "eligible_calls,civilian_calls,coverage_rate,coverage_rate_ci_low,coverage_rate_ci_high",
+          "Eligible calls: public-initiated calls of a pilot call type, in pilot area and hours, "
+          "passing the screen.",
+          "Eligible calls answered by a civilian crisis team, divided by eligible calls. "
+          "95% Wilson interval."),
+    Table("unserved", "Eligible calls not answered by a civilian team, by reason",
+          "period_type,period,district,call_type_group,unserved_reason", "calls",
+          "Eligible calls (as for coverage) answered by any other responder or none.",
+          "The reason recorded by dispatch; 'not_recorded' where none was given."),
+    Table("workload_share", "Police-workload share",
+          "period_type,period,district,call_type_group",
+          "handled_calls,civilian_team_calls,co_response_calls,police_calls,workload_share,"
+          "workload_share_ci_low,workload_share_ci_high",
+          "Public-initiated calls of pilot call types in pilot area and hours, whatever the "
+          "screen, answered by a civilian team, co-response or police.",
+          "Civilian-handled calls divided by civilian + police + co-response calls. Shown beside "
+          "the coverage rate, never instead of it. Officer- and self-initiated records are "
+          "never in the denominator."),
+    Table("police_involvement", "Police involvement in civilian responses, per 1,000",
+          "period_type,period,district,call_type_group,responder_type,involvement",
+          "responses,recorded,events,not_recorded,per_1000,per_1000_ci_low,per_1000_ci_high",
+          "Civilian-team responses to public-initiated calls of pilot call types where the "
+          "item was recorded (true or false).",
+          "Three separate numbers, never summed: police co-dispatched, police backup requested, "
+          "call redirected to police; per 1,000 civilian responses with the item recorded."),
+    Table("outcomes", "Outcomes by responder type, per 1,000 responses",
+          "period_type,period,district,call_type_group,responder_type,outcome",
+          "responses,calls,per_1000,per_1000_ci_low,per_1000_ci_high",
+          PUBLIC_UNIVERSE,
+          "How the call ended (one disposition per call): resolved on scene, transported to a "
+          "community service or hospital, involuntary hold (5150), arrest, ... per 1,000 "
+          "responses of that responder type."),
+    Table("outcome_events", "Arrests, citations, use of force, injuries and referrals, per 1,000",
+          "period_type,period,district,call_type_group,responder_type,event",
+          "responses,recorded,events,not_recorded,per_1000,per_1000_ci_low,per_1000_ci_high",
+          PUBLIC_UNIVERSE + " Only responses where the item was recorded are in the denominator.",
+          "Not matched: responder types answer different calls. For a fair comparison of force "
+          "and injuries see use_of_force_matched. Never per arrest."),
+    Table("use_of_force_matched", "Use of force and injuries on matched calls, per 1,000",
+          "comparison,period_type,period,district,responder_type,event",
+          "matched_calls,recorded,events,per_1000,per_1000_ci_low,per_1000_ci_high,"
+          "standardized_per_1000",
+          "Calls in strata (call type group x council district x 6-hour band, within the "
+          "period) where both the civilian team and the compared responder type answered.",
+          "Crude rate over matched calls with 95% Wilson interval, and a rate standardised to "
+          "the civilian team's mix of strata. Citywide only."),
+    Table("response_times", "Response times, minutes",
+          "period_type,period,district,call_type_group,responder_type,interval",
+          "median_minutes,p90_minutes,valid_intervals,missing_intervals,negative_intervals,"
+          "over_24h_intervals",
+          PUBLIC_UNIVERSE + " Responders sent to the scene (not phone).",
+          "dispatch_to_scene: assigned (dispatched) to on scene; received_to_scene: call "
+          "received to on scene. Median and 90th percentile by linear interpolation; invalid "
+          "intervals (missing, negative, over 24 hours) are excluded and counted."),
+    Table("calls_by_hour", "Calls by hour of day and weekday (citywide)",
+          "period_type,period,responder_type,hour_of_day,weekday", "calls",
+          PUBLIC_UNIVERSE, "Hour of day and weekday are published citywide only."),
+    Table("other_contacts", "Officer- and self-initiated records (counted apart)",
+          "period_type,period,district,call_origin,responder_type", "records",
+          "Records with call_origin officer_initiated or self_initiated (e.g. outreach).",
+          "Never part of any denominator."),
+    Table("repeat_contact", "Repeat contact within 30 and 90 days",
+          "period_type,period,window_days", "repeat_rate,repeat_rate_ci_low,repeat_rate_ci_high",
+          "People (linked only inside the private warehouse, per provider) with a contact in "
+          "the period early enough for the whole window to be observed.",
+          "Share of those people with another contact within the window. Published only as "
+          "rates; a rate whose numerator is 1-10 is withheld."),
+    Table("districts", "Council districts (2021 plan)", "district",
+          "area_sq_mi,geometry_geojson", "The 15 Los Angeles City Council districts.",
+          "Display geometry (simplified; never used for assignment), with the checksum of the "
+          "boundary file the calls were assigned with."),
+    Table("pilot_coverage", "Pilot coverage: divisions and hours", "division,span_start",
+          "start_hour,end_hour", "Configuration, not calls.",
+          "From span_start (until span_end), the pilot serves these LAPD divisions between "
+          "start_hour and end_hour, local time."),
+    Table("milestones", "Pilot milestones", "date", "label", "Configuration, not calls.",
+          "Dates drawn on trend charts."),
+    Table("call_types", "Call type code table", "code", "call_type_group,label,meaning,pilot",
+          "LAPD radio call codes.",
+          "Which codes make up each call type group; unknown codes count as 'other'."),
+    Table("periods", "Reporting periods", "period_type,period", "first_month,last_month",
+          "Months with data.", "Quarters, years, fiscal years (July-June) and pilot to date."),
+    Table("quarantine_summary", "Rows set aside by validation", "source,reason", "rows",
+          "Input rows of the latest run.", "Rows that failed a check, by first reason."),
+    Table("runs", "Run log", "run_id",
+          "started_at,finished_at,status,rows_in,rows_out,rows_quarantined,data_through",
+          "ETL runs.", "Each run of the pipeline; failed runs kept the previous public file."),
+    Table("catalog", "This catalog", "table_name",
+          "title,grain,measures,universe,description", "The published tables.",
+          "One row per published table."),
+)
+
+BY_NAME = {t.name: t for t in TABLES}
+
+
+def rows() -> list[dict[str, str]]:
+    return [{"table_name": t.name, "title": t.title, "grain": t.grain, "measures": t.measures,
+             "universe": t.universe, "description": t.description,
+             "estimate": "true" if t.estimate else "false"} for t in TABLES]

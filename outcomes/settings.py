@@ -1,0 +1,141 @@
+"""Every path and threshold, declared once: default, environment override, help text.
+
+Relative paths resolve against the project folder, so the app and the ETL agree on where
+the public file is whatever directory they are started from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+    def raw(self) -> str:
+        return os.environ.get(self.env, self.default)
+
+
+SETTINGS: dict[str, Setting] = {
+    s.env: s
+    for s in [
+        Setting("OUTCOMES_DB", "data/public.duckdb",
+                "The public file: disclosure-controlled aggregates only. The app opens it read-only."),
+        Setting("OUTCOMES_WAREHOUSE", "data/warehouse.duckdb",
+                "The private record-level warehouse (de-identified). Never served."),
+        Setting("OUTCOMES_BOUNDARIES", "",
+                "Council district boundaries (GeoJSON). Empty: the file installed by "
+                "'etl boundaries' in data/boundaries/, else ../shared/data/boundaries/."),
+        Setting("OUTCOMES_BOUNDARIES_URL",
+                "https://services5.arcgis.com/7nsPwEMP38bSkCjy/arcgis/rest/services/"
+                "LA_City_Council_Districts_(Adopted_2021)/FeatureServer/0/query"
+                "?where=1%3D1&outFields=*&outSR=4326&f=geojson",
+                "Where 'etl boundaries --download' fetches the 2021 council districts (City GeoHub)."),
+        Setting("OUTCOMES_SHARED_DATA", "../shared/data",
+                "Folder of real public reference files used for development and tests."),
+        Setting("OUTCOMES_HMAC_KEY", "",
+                "Secret key for the keyed HMAC-SHA256 of incident and person ids. Required for real runs."),
+        Setting("OUTCOMES_MIN_CELL", "11",
+                "Smallest count published; counts 1 to this minus one are shown as '<11'."),
+        Setting("OUTCOMES_MIN_DENOMINATOR", "20",
+                "Smallest denominator for which a rate, median or percentile is published."),
+        Setting("OUTCOMES_UNSTABLE_DENOMINATOR", "50",
+                "Rates over denominators below this are flagged 'unstable'."),
+        Setting("OUTCOMES_MAX_QUARANTINE_SHARE", "0.05",
+                "A run fails (old public file kept) when more than this share of rows is quarantined."),
+        Setting("OUTCOMES_STALE_HOURS", "36",
+                "The app warns that data are stale when the last good run is older than this."),
+    ]
+}
+
+
+def _path(env: str) -> Path:
+    p = Path(SETTINGS[env].raw())
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def public_db() -> Path:
+    return _path("OUTCOMES_DB")
+
+
+def warehouse_db() -> Path:
+    return _path("OUTCOMES_WAREHOUSE")
+
+
+def shared_data() -> Path:
+    return _path("OUTCOMES_SHARED_DATA")
+
+
+def installed_boundaries() -> Path:
+    """Where 'etl boundaries' installs the council district file."""
+    return PROJECT_ROOT / "data" / "boundaries" / "council_districts.geojson"
+
+
+def boundaries_path() -> Path | None:
+    """The council district file to use, or None when there is none anywhere."""
+    raw = SETTINGS["OUTCOMES_BOUNDARIES"].raw()
+    if raw:
+        p = Path(raw)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+    for candidate in (
+        installed_boundaries(),
+        shared_data() / "boundaries" / "la_city_council_districts_2021.geojson",
+    ):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def display_boundaries_path() -> Path | None:
+    """A simplified copy for drawing maps, when one sits beside the full file."""
+    full = boundaries_path()
+    if full is None:
+        return None
+    simplified = full.with_name(full.stem + "_simplified" + full.suffix)
+    return simplified if simplified.exists() else full
+
+
+def boundaries_url() -> str:
+    return SETTINGS["OUTCOMES_BOUNDARIES_URL"].raw()
+
+
+def hmac_key() -> str:
+    return SETTINGS["OUTCOMES_HMAC_KEY"].raw()
+
+
+def min_cell() -> int:
+    return int(SETTINGS["OUTCOMES_MIN_CELL"].raw())
+
+
+def min_denominator() -> int:
+    return int(SETTINGS["OUTCOMES_MIN_DENOMINATOR"].raw())
+
+
+def unstable_denominator() -> int:
+    return int(SETTINGS["OUTCOMES_UNSTABLE_DENOMINATOR"].raw())
+
+
+def max_quarantine_share() -> float:
+    return float(SETTINGS["OUTCOMES_MAX_QUARANTINE_SHARE"].raw())
+
+
+def stale_hours() -> float:
+    return float(SETTINGS["OUTCOMES_STALE_HOURS"].raw())
+
+
+def describe() -> list[dict[str, str]]:
+    """Each setting with its default, current value (secrets masked) and help."""
+    out = []
+    for s in SETTINGS.values():
+        value = s.raw()
+        if "KEY" in s.env and value:
+            value = "(set)"
+        out.append({"name": s.env, "default": s.default, "value": value, "help": s.help})
+    return out
