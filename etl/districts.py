@@ -39,7 +39,7 @@ def missing_message() -> str:
             "path/to/council_districts.geojson")
 
 
-def load_boundaries(path: Path | None = None) -> Boundaries:
+def load_boundaries(path: Path | None = None, expected: int | None = EXPECTED_DISTRICTS) -> Boundaries:
     path = path or settings.boundaries_path()
     if path is None or not Path(path).exists():
         raise BoundaryError(missing_message() + (f" (looked for {path})" if path else ""))
@@ -57,8 +57,9 @@ def load_boundaries(path: Path | None = None) -> Boundaries:
     if field is None:
         raise BoundaryError(f"{path} has no district number column (tried {DISTRICT_FIELDS})")
     districts = pd.to_numeric(gdf[field], errors="coerce")
-    if districts.isna().any() or sorted(districts.astype(int)) != list(range(1, EXPECTED_DISTRICTS + 1)):
-        raise BoundaryError(f"{path}: expected districts 1..{EXPECTED_DISTRICTS} once each, "
+    n = expected or len(gdf)
+    if districts.isna().any() or sorted(districts.astype(int)) != list(range(1, n + 1)):
+        raise BoundaryError(f"{path}: expected districts 1..{n} once each, "
                             f"found {sorted(districts.dropna().astype(int).tolist())}")
     geom = shapely.make_valid(gdf.geometry.values)
     name_col = "NAME" if "NAME" in gdf.columns else None

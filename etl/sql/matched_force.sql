@@ -54,8 +54,12 @@ select m.comparison, m.period_type, m.period, 'all' as district, m.responder_typ
        sum(m.n)::bigint as matched_calls,
        sum(m.recorded)::bigint as recorded,
        sum(m.events)::bigint as events,
-       1000 * sum(w.w * m.events / nullif(m.recorded, 0))
-           / nullif(sum(case when m.recorded > 0 then w.w end), 0) as standardized_per_1000
+       -- ordered sums: floating-point addition in a fixed order gives the same digits every run
+       1000 * sum(w.w * m.events / nullif(m.recorded, 0)
+                  order by m.call_type_group, m.district, m.hour_band)
+           / nullif(sum(case when m.recorded > 0 then w.w end
+                        order by m.call_type_group, m.district, m.hour_band), 0)
+           as standardized_per_1000
 from matched m
 join weights w using (comparison, period_type, period, event, call_type_group, district, hour_band)
 group by all
