@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--from", dest="from_file", type=Path, help="a local GeoJSON file")
     g.add_argument("--download", action="store_true",
                    help="download from the City's GeoHub (OUTCOMES_BOUNDARIES_URL)")
+    b.add_argument("--plan", default="2021",
+                   help="the redistricting plan the file draws (default 2021); recorded in "
+                        "the catalog of every table built with it")
     return p
 
 
@@ -168,7 +171,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
         print(f"not installed: {exc}", file=sys.stderr)
         return 2
     tmp.replace(target)
-    meta = {"source": source, "sha256": b.sha256, "plan": b.plan, "districts": len(b.frame)}
+    meta = {"source": source, "sha256": b.sha256, "plan": args.plan, "districts": len(b.frame)}
     target.with_suffix(".json").write_text(json.dumps(meta, indent=2))
     print(json.dumps({"installed": str(target), **meta}))
     return 0

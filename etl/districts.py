@@ -69,7 +69,12 @@ def load_boundaries(path: Path | None = None, expected: int | None = EXPECTED_DI
         geometry=geom, crs=4326,
     ).sort_values("district", key=lambda s: s.astype(int)).reset_index(drop=True)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    plan = "2021" if "2021" in path.read_text(errors="ignore")[:4000] or "2021" in path.name else "unknown"
+    sidecar = path.with_suffix(".json")  # written by 'etl boundaries' with source and plan
+    if sidecar.exists():
+        plan = str(json.loads(sidecar.read_text()).get("plan", "unknown"))
+    else:
+        plan = "2021" if "2021" in path.name or "2021" in path.read_text(errors="ignore")[:4000] \
+            else "unknown"
     return Boundaries(frame, path, digest, plan)
 
 
