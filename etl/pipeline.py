@@ -265,6 +265,6 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFr
                         from quarantine where run_id = $r group by all order by all""",
                      {"r": run_id}).df()
     small = (df["rows"] >= 1) & (df["rows"] < settings.min_cell())
-    df["rows_flag"] = small.map({True: "small", False: ""})
+    df["rows_flag"] = small.map({True: "suppressed", False: ""})
     df["rows"] = df["rows"].astype("Int64").mask(small)
     return df

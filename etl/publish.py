@@ -128,9 +128,11 @@ def item_equations() -> list[Equation]:
 
 
 def other_equations(groups: list[str]) -> list[Equation]:
+    # Districts are published for all call type groups together, and groups citywide: the
+    # district-by-group cross would be mostly hidden, and hiding it would spread to totals.
     return [
-        Equation("district", ALL, DISTRICT_LEAVES),
-        Equation("call_type_group", ALL, tuple(groups)),
+        Equation("district", ALL, DISTRICT_LEAVES, where=(("call_type_group", ALL),)),
+        Equation("call_type_group", ALL, tuple(groups), where=(("district", ALL),)),
         Equation("responder_type", ALL, RESPONDERS),
         Equation("responder_type", ALL, ("police_workload", "fire_ems", "phone")),
         Equation("responder_type", "police_workload", POLICE_WORKLOAD),
@@ -138,6 +140,22 @@ def other_equations(groups: list[str]) -> list[Equation]:
 
 
 CUBE_DIMS = ["period", "district", "call_type_group", "responder_type", "item"]
+
+PERIOD_RANK = {"month": 0, "quarter": 1, "fiscal_year": 2, "year": 2, "pilot_to_date": 3}
+# How much readers rely on a cell: complements are taken from the least relied-on first.
+# 'eligible' is the coverage denominator, 'all' the denominator of every outcome rate.
+ITEM_RANK = {"in_pilot_area_hours": 1, ALL: 2, "eligible": 3}
+RESPONDER_RANK = {"civilian_team": 1, "police_workload": 1, ALL: 2}
+
+
+def coarseness(cube: pd.DataFrame) -> np.ndarray:
+    """0 for the finest, least-read cells; totals and headline cells rank highest."""
+    rank = cube["period_type"].map(PERIOD_RANK).to_numpy(dtype=np.int64) * 10
+    rank = rank + (cube["district"] == ALL).to_numpy(dtype=np.int64) * 10
+    rank = rank + (cube["call_type_group"] == ALL).to_numpy(dtype=np.int64) * 10
+    rank = rank + cube["responder_type"].map(RESPONDER_RANK).fillna(0).to_numpy(dtype=np.int64) * 10
+    rank = rank + cube["item"].map(ITEM_RANK).fillna(0).to_numpy(dtype=np.int64) * 10
+    return rank
 
 
 def _bool_item(col: str) -> str:
@@ -191,6 +209,8 @@ def build_cube(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.Data
           on g.leaf = l.call_type_group
         join responder_bridge r on r.leaf = l.responder_type
         join item_bridge i on i.leaf = l.item
+        -- a district breakdown for all groups, a group breakdown citywide; not both at once
+        where d.node = 'all' or g.node = 'all'
         group by all
         order by all
     """).df()
@@ -393,7 +413,7 @@ def repeat_contact_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
     df = _rate(df, "people_repeat", "people", "repeat_rate")
     for c in ("repeat_rate", "repeat_rate_ci_low", "repeat_rate_ci_high"):
         df.loc[small, c] = np.nan
-    df["rate_flag"] = np.where(small, "small", np.where(df["repeat_rate"].isna(), "denominator", ""))
+    df["rate_flag"] = np.where(small, "suppressed", np.where(df["repeat_rate"].isna(), "denominator", ""))
     return df[["period_type", "period", "window_days", "repeat_rate", "repeat_rate_ci_low",
                "repeat_rate_ci_high", "unstable", "rate_flag"]]
 
@@ -406,7 +426,7 @@ def matched_force_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -
     min_cell = settings.min_cell()
     for c in ("matched_calls", "events"):
         small = (df[c] > 0) & (df[c] < min_cell)
-        df[f"{c}_flag"] = np.where(small, "small", "")
+        df[f"{c}_flag"] = np.where(small, "suppressed", "")
         df[c] = df[c].astype("Int64").mask(small)
     df = _rate(df, "events", "recorded", "per_1000", scale=1000.0)
     hidden = df["events"].isna() | df["matched_calls"].isna() | df["per_1000"].isna()
@@ -489,10 +509,12 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     cube = build_cube(con, periods)
     groups = sorted(set(config.pilot_groups))
     equations = (period_equations(months, pilot_start) + other_equations(groups) + item_equations())
-    flags = suppress(cube, CUBE_DIMS, equations, min_cell=settings.min_cell())
+    flags = suppress(cube, CUBE_DIMS, equations, min_cell=settings.min_cell(),
+                     coarseness=coarseness(cube))
+    small = int(((cube["n"] >= 1) & (cube["n"] < settings.min_cell())).sum())
+    log.info("publish: cube of %d cells, %d hidden (%d of 1-10, %d to protect them)", len(cube),
+             int((flags != "").sum()), small, int((flags != "").sum()) - small)
     cube = _hide(cube, flags)
-    log.info("publish: cube of %d cells, %d hidden (%d small, %d complementary)", len(cube),
-             int((flags != "").sum()), int((flags == "small").sum()), int((flags == "complement").sum()))
 
     other = other_contacts_table(con, periods)
     other_eq = (period_equations(months, pilot_start)
@@ -503,8 +525,9 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     other = _hide(other, suppress(other, other_dims, other_eq, min_cell=settings.min_cell()))
 
     hourly = hourly_table(con, periods)
-    hourly_eq = (period_equations(months, pilot_start)
-                 + [Equation("responder_type", ALL, RESPONDERS)])
+    # Only years, fiscal years and pilot to date are published here, none of them a sum of
+    # the others, and no total over responders or hours: no cell is a sum of others.
+    hourly_eq: list[Equation] = []
     hourly_cells = hourly.rename(columns={"calls": "n"})
     hourly_cells["slot"] = hourly_cells["hour_of_day"] + "|" + hourly_cells["weekday"]
     hflags = suppress(hourly_cells, ["period", "responder_type", "slot"], hourly_eq,

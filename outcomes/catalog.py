@@ -2,9 +2,10 @@
 
 The ETL writes this as the `catalog` table of the public file; the app reads names from it
 as its allowlist. Grain and measures are comma-separated column names. Dimension columns
-are text, and a dimension rolled up to a total holds 'all'. A hidden value is NULL and its
-`<measure>_flag` says why: 'small' (a count from 1 to 10, shown "<11") or 'complement'
-(hidden so that a small count cannot be worked out from totals, shown "suppressed").
+are text, and a dimension rolled up to a total holds 'all'. A hidden count is NULL with
+`<measure>_flag` = 'suppressed': either a count from 1 to 10, or a count hidden so that such
+a count cannot be worked out from totals. One flag for both, as statistical agencies use
+one symbol, so the flag itself gives no hint which hidden cells are the small ones.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ TEXT_DIMENSIONS = {
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 
-SUPPRESSION_NOTE = ("Counts from 1 to 10 are shown as <11; other cells hidden to protect them "
-                    "are shown as 'suppressed'. Rates, medians and percentiles appear only "
-                    "where the denominator is at least 20 and are flagged unstable under 50.")
+SUPPRESSION_NOTE = ("Suppressed: fewer than 11 calls, or hidden so that such a count cannot be "
+                    "worked out from totals. Rates, medians and percentiles appear only where "
+                    "the denominator is at least 20 and are flagged unstable under 50.")
 
 PUBLIC_UNIVERSE = ("Public-initiated calls (911, 988, non-emergency) of the pilot's call type "
                    "groups, all areas and hours.")

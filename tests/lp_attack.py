@@ -13,16 +13,22 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 
-def build_system(cube: pd.DataFrame, dims: list[str], hierarchy: list[tuple[str, str, tuple]],
-                 value: str, flag: str):
-    """Equations A x = b over hidden cells x; returns (A, b, hidden index, bounds)."""
+def build_system(cube: pd.DataFrame, dims: list[str], hierarchy: list[tuple],
+                 value: str, flag: str, lower: int = 1):
+    """Equations A x = b over hidden cells x; returns (A, b, hidden index, bounds).
+
+    hierarchy: (dim, parent, children) or (dim, parent, children, {other_dim: value}) where
+    the breakdown is published only beside those values of other dimensions.
+    """
     hidden = cube[flag].fillna("") != ""
     hid_pos = pd.Series(-1, index=cube.index)
     hid_pos[hidden] = np.arange(int(hidden.sum()))
     rows, cols, vals, rhs = [], [], [], []
     eq = 0
-    for dim, parent, children in hierarchy:
+    for dim, parent, children, *where in hierarchy:
         members = cube[cube[dim].isin((parent,) + tuple(children))]
+        for d, v in (where[0] if where else {}).items():
+            members = members[members[d] == v]
         others = [d for d in dims if d != dim]
         for _, g in members.groupby(others, sort=False, dropna=False):
             coef = np.where(g[dim] == parent, -1.0, 1.0)
@@ -39,20 +45,25 @@ def build_system(cube: pd.DataFrame, dims: list[str], hierarchy: list[tuple[str,
             eq += 1
     n = int(hidden.sum())
     A = coo_matrix((vals, (rows, cols)), shape=(eq, n)).tocsr()
-    f = cube.loc[hidden, flag].to_numpy()
-    # What the attacker knows from the labels: "<11" is 1..10, 'complement' is a count >= 11.
-    bounds = [(1, 10) if x == "small" else (11, None) for x in f]
+    # What the attacker knows of a hidden count: it is at least `lower` (1 when zeros are
+    # always shown, as here; 0 for an attacker who uses the equations alone).
+    bounds = [(lower, None)] * n
     return A, np.array(rhs), cube.index[hidden], bounds
 
 
-def disclosed(cube, dims, hierarchy, value, flag, targets: int = 25, seed: int = 0):
-    """Hidden cells whose value the published numbers pin down exactly (sampled)."""
-    A, b, hidden_idx, bounds = build_system(cube, dims, hierarchy, value, flag)
+def disclosed(cube, dims, hierarchy, value, flag, targets: int = 25, seed: int = 0,
+              only=None, lower: int = 1):
+    """Hidden cells whose value the published numbers pin down exactly (sampled).
+
+    `only`: a boolean Series over the cube marking the cells to try (e.g. the true small
+    counts, which the test knows and the attacker does not); default every hidden cell.
+    """
+    A, b, hidden_idx, bounds = build_system(cube, dims, hierarchy, value, flag, lower)
     if len(hidden_idx) == 0:
         return [], 0
     rng = np.random.default_rng(seed)
-    small = [i for i, bd in enumerate(bounds) if bd == (1, 10)]
-    picks = rng.choice(small, size=min(targets, len(small)), replace=False) if small else []
+    pool = np.arange(len(bounds)) if only is None else np.nonzero(only.loc[hidden_idx].to_numpy())[0]
+    picks = rng.choice(pool, size=min(targets, len(pool)), replace=False)
     out = []
     for i in picks:
         c = np.zeros(len(bounds))

@@ -1,0 +1,418 @@
+"""The whole pipeline on demo data, checked against an independent computation.
+
+The independent side reads the private warehouse with pandas and recomputes each metric from
+its definition in SPEC section 4; every shown published number must equal it, and every
+hidden one must be hidden for a reason that the true value supports.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from etl.call_types import load_code_table
+from etl.demo import write_demo
+from etl.pipeline import RunFailed, run
+from etl.sources import load_config
+from etl.stats import wilson
+from tests.lp_attack import disclosed
+
+CANARY = "CANARYZQX"
+DEMO_CALLS = 20_000
+
+
+def _plant_canaries(out: Path) -> int:
+    """Prefix every identifier and free-text cell of every raw export with a canary."""
+    cfg = load_config(out / "sources.toml")
+    planted = 0
+    for src in cfg.sources:
+        m = src.mapping
+        targets = set(m.drop) | {s for s, d in m.rename.items() if d in ("incident_id", "person_key")}
+        for path in sorted(glob.glob(src.pattern)):
+            if m.file_format == "parquet":
+                t = pq.read_table(path)
+                cols = {}
+                for name in t.column_names:
+                    col = t[name].to_pandas()
+                    if name in targets:
+                        col = col.where(col.isna() | (col.astype(str) == ""), CANARY + col.astype(str))
+                        planted += int(col.notna().sum())
+                    cols[name] = col
+                pq.write_table(pa.Table.from_pandas(pd.DataFrame(cols), preserve_index=False), path)
+            else:
+                df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=m.delimiter)
+                for name in targets & set(df.columns):
+                    filled = df[name] != ""
+                    df.loc[filled, name] = CANARY + df.loc[filled, name]
+                    planted += int(filled.sum())
+                df.to_csv(path, index=False, sep=m.delimiter)
+    return planted
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    write_demo(out, calls=DEMO_CALLS, seed=11)
+    planted = _plant_canaries(out)
+    pub, wh = out / "public.duckdb", out / "warehouse.duckdb"
+    report = run(out / "sources.toml", db=pub, warehouse_path=wh)
+    return {"out": out, "public": pub, "warehouse": wh, "report": report, "planted": planted,
+            "config": load_config(out / "sources.toml")}
+
+
+def _public(demo_run, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(demo_run["public"]), read_only=True)
+    try:
+        return con.execute(f'select * from "{table}"').df()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def truth(demo_run) -> pd.DataFrame:
+    """Record-level calls from the warehouse with each definition applied, in pandas."""
+    con = duckdb.connect(str(demo_run["warehouse"]), read_only=True)
+    calls = con.execute("select * from calls").df()
+    con.close()
+    cfg = demo_run["config"]
+    table = load_code_table()
+    calls["group"] = [table.group_of(c) for c in calls["initial_call_type"]]
+    calls["month"] = calls["received_hour"].dt.strftime("%Y-%m")
+    calls["district_leaf"] = calls["district"].fillna(calls["location_status"])
+    day = calls["received_hour"].dt.date
+    hour = calls["received_hour"].dt.hour
+    in_area = np.zeros(len(calls), bool)
+    in_hours = np.zeros(len(calls), bool)
+    spans = list(cfg.coverage)
+    for i, span in enumerate(spans):
+        end = spans[i + 1].start if i + 1 < len(spans) else date(9999, 1, 1)
+        active = (day >= span.start) & (day < end)
+        covered = active & calls["lapd_division"].isin(span.divisions) & (calls["location_status"] != "outside_city")
+        in_area |= covered.to_numpy()
+        in_hours |= (covered & (hour >= span.start_hour) & (hour < span.end_hour)).to_numpy()
+    public = calls["call_origin"].isin(["911", "988", "non_emergency"])
+    pilot = calls["group"].isin(cfg.pilot_groups)
+    calls["universe"] = public & pilot
+    calls["in_area_hours"] = in_area & in_hours
+    calls["is_eligible"] = calls["universe"] & calls["in_area_hours"] & (calls["eligible"] == True)  # noqa: E712
+    calls["pilot_month"] = calls["month"] >= spans[0].start.strftime("%Y-%m")
+    return calls
+
+
+def _check_count(published, flag, true_value):
+    """A shown count equals the truth and is 0 or >= 11; a hidden one is truly non-zero."""
+    if flag == "":
+        assert published == true_value
+        assert true_value == 0 or true_value >= 11
+    else:
+        assert flag == "suppressed" and pd.isna(published) and true_value >= 1
+
+
+def test_run_reports_and_catalog(demo_run):
+    r = demo_run["report"]
+    assert r.status == "ok" and r.mode == "full"
+    assert r.rows_in > DEMO_CALLS * 0.9
+    assert 0 < r.rows_quarantined < r.rows_in * 0.05
+    catalog = _public(demo_run, "catalog")
+    for t in ("coverage", "workload_share", "police_involvement", "response_times", "outcomes",
+              "use_of_force_matched", "repeat_contact", "unserved", "districts", "runs"):
+        assert t in set(catalog["table_name"]), t
+    cov = _public(demo_run, "coverage")
+    assert set(cov["district"]) >= {str(i) for i in range(1, 16)} | {"all"}
+    assert "district" in catalog.set_index("table_name").loc["coverage", "grain"].split(",")
+
+
+def test_no_identifier_reaches_any_public_table(demo_run):
+    assert demo_run["planted"] > 1000
+    con = duckdb.connect(str(demo_run["public"]), read_only=True)
+    for (t,) in con.execute("select table_name from information_schema.tables").fetchall():
+        text = con.execute(f'select * from "{t}"').df().astype(str).to_csv()
+        assert CANARY not in text.upper(), f"canary found in public table {t}"
+    con.close()
+    for p in Path(demo_run["public"]).parent.joinpath("release").rglob("*"):
+        if p.is_file():
+            assert CANARY.encode() not in p.read_bytes(), p
+    # Even the private warehouse holds only keyed hashes, never the raw ids or text.
+    con = duckdb.connect(str(demo_run["warehouse"]), read_only=True)
+    for t in ("calls", "quarantine"):
+        assert CANARY not in con.execute(f"select * from {t}").df().astype(str).to_csv()
+    con.close()
+
+
+def test_coverage_matches_independent_count(demo_run, truth):
+    cov = _public(demo_run, "coverage")
+    u = truth[truth["is_eligible"]]
+    checked = 0
+    for district in [str(i) for i in range(1, 16)] + ["all"]:
+        sel = u if district == "all" else u[u["district_leaf"] == district]
+        sel = sel[sel["pilot_month"]]
+        row = cov[(cov.period == "pilot_to_date") & (cov.district == district)
+                  & (cov.call_type_group == "all")]
+        if row.empty:
+            assert len(sel) == 0
+            continue
+        row = row.iloc[0]
+        _check_count(row.eligible_calls, row.eligible_calls_flag, len(sel))
+        civ = int((sel["responder_type"] == "civilian_team").sum())
+        _check_count(row.civilian_calls, row.civilian_calls_flag, civ)
+        if pd.notna(row.coverage_rate):
+            assert row.coverage_rate == pytest.approx(civ / len(sel))
+            lo, hi = wilson(np.array([civ]), np.array([len(sel)]))
+            assert (row.coverage_rate_ci_low, row.coverage_rate_ci_high) == pytest.approx((lo[0], hi[0]))
+            checked += 1
+    assert checked >= 5
+    # monthly, citywide
+    for month, g in u.groupby("month"):
+        row = cov[(cov.period == month) & (cov.district == "all") & (cov.call_type_group == "all")].iloc[0]
+        _check_count(row.eligible_calls, row.eligible_calls_flag, len(g))
+
+
+def test_workload_share_matches(demo_run, truth):
+    ws = _public(demo_run, "workload_share")
+    u = truth[truth["universe"] & truth["in_area_hours"] & truth["pilot_month"]]
+    handled = u[u["responder_type"].isin(["civilian_team", "co_response", "police"])]
+    row = ws[(ws.period == "pilot_to_date") & (ws.district == "all") & (ws.call_type_group == "all")].iloc[0]
+    assert row.handled_calls == len(handled)
+    civ = int((handled["responder_type"] == "civilian_team").sum())
+    assert row.civilian_team_calls == civ
+    assert row.workload_share == pytest.approx(civ / len(handled))
+
+
+def test_outcomes_and_events_match(demo_run, truth):
+    oc = _public(demo_run, "outcomes")
+    ev = _public(demo_run, "outcome_events")
+    u = truth[truth["universe"] & truth["pilot_month"]]
+    for resp in ("civilian_team", "police", "co_response"):
+        r = u[u["responder_type"] == resp]
+        for outcome in ("resolved_on_scene", "transported_hospital", "involuntary_hold"):
+            row = oc[(oc.period == "pilot_to_date") & (oc.district == "all")
+                     & (oc.call_type_group == "all") & (oc.responder_type == resp)
+                     & (oc.outcome == outcome)].iloc[0]
+            n = int((r["disposition"] == outcome).sum())
+            _check_count(row.calls, row.calls_flag, n)
+            assert row.responses == len(r)
+            if pd.notna(row.per_1000):
+                assert row.per_1000 == pytest.approx(1000 * n / len(r))
+        row = ev[(ev.period == "pilot_to_date") & (ev.district == "all") & (ev.call_type_group == "all")
+                 & (ev.responder_type == resp) & (ev.event == "use_of_force")].iloc[0]
+        known = r["use_of_force"].notna()
+        n = int((r["use_of_force"] == True).sum())  # noqa: E712
+        _check_count(row.events, row.events_flag, n)
+        if pd.notna(row.per_1000):
+            assert row.recorded == int(known.sum())
+            assert row.per_1000 == pytest.approx(1000 * n / known.sum())
+
+
+def test_police_involvement_matches(demo_run, truth):
+    pi = _public(demo_run, "police_involvement")
+    civ = truth[truth["universe"] & truth["pilot_month"] & (truth["responder_type"] == "civilian_team")]
+    for item in ("police_co_dispatched", "police_backup_requested", "redirected_to_police"):
+        row = pi[(pi.period == "pilot_to_date") & (pi.district == "all")
+                 & (pi.call_type_group == "all") & (pi.involvement == item)].iloc[0]
+        n = int((civ[item] == True).sum())  # noqa: E712
+        _check_count(row.events, row.events_flag, n)
+        if pd.notna(row.per_1000):
+            assert row.per_1000 == pytest.approx(1000 * n / civ[item].notna().sum())
+
+
+def test_response_times_match(demo_run, truth):
+    rt = _public(demo_run, "response_times")
+    u = truth[truth["universe"] & truth["pilot_month"]]
+    for resp in ("civilian_team", "police"):
+        s = u.loc[u["responder_type"] == resp, "dispatch_to_scene_seconds"]
+        valid = s[(s >= 0) & (s <= 86400)].to_numpy(dtype=float)
+        row = rt[(rt.period == "pilot_to_date") & (rt.district == "all") & (rt.call_type_group == "all")
+                 & (rt.responder_type == resp) & (rt.interval == "dispatch_to_scene")].iloc[0]
+        assert row.valid_intervals == len(valid)
+        _check_count(row.missing_intervals, row.missing_intervals_flag, int(s.isna().sum()))
+        assert row.median_minutes == pytest.approx(round(np.percentile(valid, 50) / 60, 1))
+        assert row.p90_minutes == pytest.approx(round(np.percentile(valid, 90) / 60, 1))
+
+
+def test_repeat_contact_matches(demo_run, truth):
+    rc = _public(demo_run, "repeat_contact")
+    through = truth["received_hour"].max().date()
+    c = truth[truth["person_key"].notna()].sort_values(["person_key", "received_hour", "incident_key"])
+    c = c.assign(next_contact=c.groupby("person_key")["received_hour"].shift(-1))
+    for window in (30, 90):
+        w = c[c["received_hour"].dt.date <= pd.Timestamp(through - pd.Timedelta(days=window)).date()]
+        w = w[w["pilot_month"]]
+        rep = (w["next_contact"] - w["received_hour"]).dt.total_seconds() <= window * 86400
+        people = w["person_key"].nunique()
+        repeaters = w.loc[rep, "person_key"].nunique()
+        row = rc[(rc.period == "pilot_to_date") & (rc.window_days == window)].iloc[0]
+        assert row.repeat_rate == pytest.approx(repeaters / people)
+
+
+def test_rates_never_reveal_hidden_counts(demo_run):
+    """Where a rate is shown, its numerator and denominator are shown too."""
+    for table, num, den, rate in [("coverage", "civilian_calls", "eligible_calls", "coverage_rate"),
+                                  ("workload_share", "civilian_team_calls", "handled_calls", "workload_share"),
+                                  ("outcomes", "calls", "responses", "per_1000"),
+                                  ("outcome_events", "events", "recorded", "per_1000"),
+                                  ("police_involvement", "events", "recorded", "per_1000")]:
+        df = _public(demo_run, table)
+        shown = df[df[rate].notna()]
+        assert len(shown) > 0, table
+        assert shown[num].notna().all() and shown[den].notna().all(), table
+        assert (shown[den] >= 20).all(), table
+        counts = [c for c in df.columns if f"{c}_flag" in df.columns]
+        for c in counts:
+            v = df[c].dropna()
+            assert not ((v >= 1) & (v <= 10)).any(), f"{table}.{c} publishes a count 1..10"
+
+
+@pytest.fixture(scope="session")
+def cube_with_truth(demo_run):
+    """The published cube beside the true counts (rebuilt from the warehouse for the test)."""
+    from etl.districts import load_boundaries  # noqa: F401  (same boundaries as the run)
+    from etl.publish import CUBE_DIMS, build_cube, coverage_spans, month_range, period_bridge, sql
+    cfg = demo_run["config"]
+    con = duckdb.connect(str(demo_run["warehouse"]), read_only=True)
+    con.execute("set TimeZone = 'America/Los_Angeles'")
+    table = load_code_table()
+    codes = [r[0] for r in con.execute(
+        "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
+    con.register("call_groups", pd.DataFrame({"code": codes, "call_type_group": [table.group_of(c) for c in codes]}))
+    con.register("pilot_groups", pd.DataFrame({"call_type_group": list(cfg.pilot_groups)}))
+    con.register("coverage_spans", coverage_spans(cfg))
+    con.execute(f"create temp table universe as {sql('universe')}")
+    lo, hi = con.execute("select min(received_hour), max(received_hour) from calls").fetchone()
+    months = month_range(lo.strftime("%Y-%m"), hi.strftime("%Y-%m"))
+    truth = build_cube(con, period_bridge(months, cfg.coverage[0].start.strftime("%Y-%m")))
+    con.close()
+    cube = _public(demo_run, "counts").merge(truth[CUBE_DIMS + ["n"]], on=CUBE_DIMS, how="left")
+    assert len(cube) == len(truth)
+    return cube
+
+
+def _lp_hierarchy(cube):
+    from etl.publish import DISTRICT_LEAVES, POLICE_WORKLOAD, RESPONDERS, item_equations
+    groups = tuple(sorted(set(cube.call_type_group) - {"all"}))
+    hier = [("district", "all", DISTRICT_LEAVES, {"call_type_group": "all"}),
+            ("call_type_group", "all", groups, {"district": "all"}),
+            ("responder_type", "all", RESPONDERS),
+            ("responder_type", "all", ("police_workload", "fire_ems", "phone")),
+            ("responder_type", "police_workload", POLICE_WORKLOAD)]
+    return hier + [(e.dim, e.parent, e.children) for e in item_equations()]
+
+
+def _attack(cube, lower: int, periods: int, targets: int):
+    """Sampled LP attack on true small counts, one period slice at a time."""
+    from etl.publish import CUBE_DIMS
+    dims = [d for d in CUBE_DIMS if d != "period"]
+    hier = _lp_hierarchy(cube)
+    bad, tried = [], 0
+    slices = sorted(cube.period.unique())
+    for period in slices[:: max(1, len(slices) // periods)]:
+        sl = cube[cube.period == period].reset_index(drop=True)
+        sl["calls"] = sl["calls"].fillna(0)
+        small = (sl["n"] >= 1) & (sl["n"] <= 10)
+        b, t = disclosed(sl, dims, hier, "calls", "calls_flag", targets=targets, only=small,
+                         lower=lower, seed=len(period))
+        bad += [(period, i, v) for i, v in b]
+        tried += t
+    return bad, tried
+
+
+def test_small_counts_cannot_be_solved_from_the_equations(cube_with_truth):
+    """An attacker with every published count and the table structure (every sum that holds
+    between published cells) cannot pin any sampled small count: linear programming over the
+    equations, counts non-negative."""
+    bad, tried = _attack(cube_with_truth, lower=0, periods=6, targets=15)
+    assert tried >= 60 and bad == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: an attacker who also uses 'a hidden count is at least 1' (zeros are always "
+    "shown) can pin about 1% of small counts in tiny hidden groups (e.g. a hidden 2 split "
+    "into two hidden cells pins both at 1); measured 9 of 720 on the 20k demo"))
+def test_small_counts_cannot_be_solved_knowing_hidden_is_nonzero(cube_with_truth):
+    bad, tried = _attack(cube_with_truth, lower=1, periods=12, targets=40)
+    assert tried >= 200 and bad == []
+
+
+def test_rebuild_gives_identical_tables(demo_run, tmp_path):
+    pub2, wh2 = tmp_path / "p.duckdb", tmp_path / "w.duckdb"
+    run(demo_run["out"] / "sources.toml", db=pub2, warehouse_path=wh2)
+    a = duckdb.connect(str(demo_run["public"]), read_only=True)
+    b = duckdb.connect(str(pub2), read_only=True)
+    for (t,) in a.execute("select table_name from catalog where table_name not in ('runs', 'quarantine_summary')").fetchall():
+        x = a.execute(f'select * from "{t}" order by all').df()
+        y = b.execute(f'select * from "{t}" order by all').df()
+        pd.testing.assert_frame_equal(x, y, obj=t)
+
+
+def test_correction_replaces_and_duplicate_does_not_double(tmp_path):
+    from tests.conftest import canonical_row, write_config, write_csv
+    rows = [canonical_row(incident_id=f"I{i}", person_key=f"P{i}") for i in range(40)]
+    write_csv(tmp_path / "landing/a/a_2025-03-01.csv", rows + [rows[0], rows[1]])  # duplicates
+    cfg = write_config(tmp_path)
+    run(cfg)
+    from outcomes import settings
+    def eligible_pilot():
+        con = duckdb.connect(str(settings.public_db()), read_only=True)
+        try:
+            return con.execute("""select eligible_calls, civilian_calls from coverage
+                where period = 'pilot_to_date' and district = 'all' and call_type_group = 'all'""").fetchone()
+        finally:
+            con.close()
+    assert eligible_pilot() == (40, 40)
+    # a later file corrects 15 incidents: police answered them, not the civilian team
+    fixes = [canonical_row(incident_id=f"I{i}", person_key=f"P{i}", responder_type="police",
+                           unserved_reason="no_unit_available") for i in range(15)]
+    write_csv(tmp_path / "landing/a/a_2025-03-02.csv", fixes)
+    report = run(cfg)
+    assert report.mode == "incremental" and report.rows_in == 15
+    assert eligible_pilot() == (40, 25)
+
+
+def test_too_many_bad_rows_fails_closed(tmp_path):
+    from outcomes import settings
+    from tests.conftest import canonical_row, write_config, write_csv
+    write_csv(tmp_path / "landing/a/a_1.csv", [canonical_row(incident_id=f"I{i}") for i in range(40)])
+    cfg = write_config(tmp_path)
+    run(cfg)
+    before = hashlib.sha256(settings.public_db().read_bytes()).hexdigest()
+    write_csv(tmp_path / "landing/a/a_2.csv",
+              [canonical_row(incident_id=f"J{i}", disposition="???") for i in range(10)]
+              + [canonical_row(incident_id=f"K{i}") for i in range(10)])
+    with pytest.raises(RunFailed, match="unknown disposition code"):
+        run(cfg)
+    assert hashlib.sha256(settings.public_db().read_bytes()).hexdigest() == before
+    con = duckdb.connect(str(settings.warehouse_db()), read_only=True)
+    statuses = [r[0] for r in con.execute("select status from runs order by started_at").fetchall()]
+    n_calls = con.execute("select count(*) from calls").fetchone()[0]
+    con.close()
+    assert statuses == ["ok", "failed"] and n_calls == 40  # the warehouse was rolled back too
+
+
+def test_missing_boundaries_fail_closed(tmp_path, monkeypatch):
+    from outcomes import settings
+    from tests.conftest import canonical_row, write_config, write_csv
+    write_csv(tmp_path / "landing/a/a_1.csv", [canonical_row()])
+    cfg = write_config(tmp_path)
+    monkeypatch.setenv("OUTCOMES_BOUNDARIES", str(tmp_path / "gone.geojson"))
+    with pytest.raises(RunFailed, match="etl boundaries"):
+        run(cfg)
+    assert not settings.public_db().exists()
+
+
+def test_parquet_release_and_catalog_json(demo_run):
+    rel = Path(demo_run["public"]).parent / "release"
+    cat = json.loads((rel / "catalog.json").read_text())
+    assert {c["table_name"] for c in cat} >= {"coverage", "counts"}
+    con = duckdb.connect()
+    n = con.execute(f"select count(*) from read_parquet('{rel}/coverage/**/*.parquet', hive_partitioning = true)").fetchone()[0]
+    assert n == len(_public(demo_run, "coverage"))
