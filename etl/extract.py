@@ -59,12 +59,14 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _reader(mapping: Mapping, path: str) -> str:
+def _reader(mapping: Mapping, path: str | list[str], lineage: bool = False) -> str:
+    paths = _lit(path) if isinstance(path, str) else "[" + ", ".join(_lit(p) for p in path) + "]"
+    extra = ", filename = true, union_by_name = true" if lineage else ""
     if mapping.file_format == "parquet":
-        return f"read_parquet({_lit(path)})"
-    return (f"read_csv({_lit(path)}, all_varchar = true, header = true, "
+        return f"read_parquet({paths}{extra})"
+    return (f"read_csv({paths}, all_varchar = true, header = true, "
             f"delim = {_lit(mapping.delimiter)}, quote = '\"', escape = '\"', "
-            f"strict_mode = false, null_padding = true, max_line_size = 10000000)")
+            f"strict_mode = false, null_padding = true, max_line_size = 10000000{extra})")
 
 
 def file_columns(con: duckdb.DuckDBPyConnection, mapping: Mapping, path: str) -> list[str]:
@@ -121,8 +123,12 @@ def _bool_expr(raw: str, mapping: Mapping) -> str:
             f"when lower({raw}) in ({falses}) then false end)")
 
 
-def select_sql(mapping: Mapping, source_name: str, path: str, columns: list[str]) -> str:
-    """SQL turning one landing file into canonical rows."""
+def select_sql(mapping: Mapping, source_name: str, paths: list[str], columns: list[str]) -> str:
+    """SQL turning a source's landing files (in version order) into canonical rows.
+
+    One scan over all the files keeps the files' order and each file's row order, so one
+    row number over it orders versions: later file first, then later row.
+    """
     if mapping.strict_canonical:
         present = {c: c for c in CANONICAL_COLUMNS}
     else:
@@ -140,19 +146,24 @@ def select_sql(mapping: Mapping, source_name: str, path: str, columns: list[str]
             items.append(f"{_bool_expr(text, mapping)} as {col}")
         else:
             items.append(f"{text} as {col}")
-    items += [f"{_lit(source_name)} as _source", f"{_lit(Path(path).name)} as _file", "_row"]
+    items += [f"{_lit(source_name)} as _source",
+              "regexp_extract(filename, '[^/\\\\]+$') as _file", "_row"]
     return (f"select {', '.join(items)} from "
-            f"(select *, row_number() over () as _row from {_reader(mapping, path)})")
+            f"(select *, row_number() over () as _row from {_reader(mapping, paths, True)})")
 
 
 def extract(con: duckdb.DuckDBPyConnection, files: list[tuple[Source, LandingFile]],
             view: str = "extracted") -> None:
     """Define `view` over the given files. Schema drift raises before anything is read."""
-    selects = []
+    by_source: dict[str, tuple[Source, list[str], set[str]]] = {}
     for source, lf in files:
         cols = file_columns(con, source.mapping, lf.path)
         check_columns(cols, source.mapping, lf.path)
-        selects.append(select_sql(source.mapping, source.name, lf.path, cols))
+        entry = by_source.setdefault(source.name, (source, [], set()))
+        entry[1].append(lf.path)
+        entry[2].update(cols)
+    selects = [select_sql(src.mapping, src.name, paths, sorted(cols))
+               for src, paths, cols in by_source.values()]
     body = "\nunion all\n".join(selects) if selects else select_sql_empty()
     con.execute(f"create or replace temp view {view} as {body}")
 

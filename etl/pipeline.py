@@ -71,6 +71,7 @@ def connect_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("set memory_limit = '3GB'")
     con.execute(f"set temp_directory = '{path.parent / 'duckdb_tmp'}'")
     con.execute("set preserve_insertion_order = true")
+    con.execute("set enable_progress_bar = false")
     return con
 
 

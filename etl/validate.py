@@ -55,7 +55,8 @@ def _rules() -> list[tuple[str, str]]:
         rules.append((f"length({col}) > {MAX_TEXT_LENGTH}",
                       f"{col} longer than {MAX_TEXT_LENGTH} characters"))
         # Text that a spreadsheet would run as a formula never belongs in a code field.
-        rules.append((f"regexp_matches({col}, '^[=+@\\t\\r]|^-[^0-9]')",
+        rules.append((f"(left({col}, 1) in ('=', '+', '@', chr(9), chr(13)) or "
+                      f"(left({col}, 1) = '-' and not regexp_full_match(substr({col}, 2, 1), '[0-9]')))",
                       f"formula-like text in {col}"))
     rules += [
         ("(latitude is not null and try_cast(latitude as double) is null) or "
