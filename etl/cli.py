@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from etl.deidentify import KeyError_
+    from etl.deidentify import HmacKeyError
     from etl.districts import BoundaryError
     from etl.extract import SchemaDriftError
     from etl.pipeline import RunFailed
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status, "boundaries": cmd_boundaries}
     try:
         return handlers[args.command](args)
-    except (RunFailed, ConfigError, KeyError_, BoundaryError, SchemaDriftError) as exc:
+    except (RunFailed, ConfigError, HmacKeyError, BoundaryError, SchemaDriftError) as exc:
         print(f"etl {args.command} failed: {exc}", file=sys.stderr)
         return 1
 

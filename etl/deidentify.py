@@ -18,7 +18,7 @@ from outcomes import settings
 MIN_KEY_LENGTH = 32
 
 
-class KeyError_(ValueError):
+class HmacKeyError(ValueError):
     """No usable HMAC key."""
 
 
@@ -26,17 +26,17 @@ def resolve_key(key_file: Path | None) -> bytes:
     key = settings.hmac_key()
     if not key and key_file is not None:
         if not key_file.exists():
-            raise KeyError_(f"the configuration names hmac_key_file {key_file}, which does not "
+            raise HmacKeyError(f"the configuration names hmac_key_file {key_file}, which does not "
                             "exist; set OUTCOMES_HMAC_KEY or recreate the file")
         key = key_file.read_text().strip()
     if not key:
-        raise KeyError_(
+        raise HmacKeyError(
             "OUTCOMES_HMAC_KEY is not set. Ids are replaced by a keyed HMAC-SHA256 and the run "
             "will not guess a key: set OUTCOMES_HMAC_KEY to a secret of at least "
             f"{MIN_KEY_LENGTH} characters (e.g. python -c 'import secrets; "
             "print(secrets.token_hex(32))') and keep it the same from run to run.")
     if len(key) < MIN_KEY_LENGTH:
-        raise KeyError_(f"OUTCOMES_HMAC_KEY is {len(key)} characters; use at least {MIN_KEY_LENGTH}")
+        raise HmacKeyError(f"OUTCOMES_HMAC_KEY is {len(key)} characters; use at least {MIN_KEY_LENGTH}")
     return key.encode()
 
 

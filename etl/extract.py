@@ -11,7 +11,6 @@ import glob
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 

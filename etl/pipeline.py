@@ -21,11 +21,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from etl import warehouse as wh
-from etl.deidentify import deidentify, key_fingerprint, resolve_key
+from etl.deidentify import deidentify, hmac_params, hmac_sql, key_fingerprint, resolve_key
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
 from etl.publish import build_release
-from etl.sources import Config, load_config
+from etl.sources import load_config
 from etl.swap import check_public, swap_into_place, write_parquet_release, write_public
 from etl.validate import validate
 from outcomes import catalog as cat
@@ -176,7 +176,6 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         with _step(report, "districts", bar):
             place(con, boundaries)
         with _step(report, "warehouse", bar):
-            from etl.deidentify import hmac_params, hmac_sql
             if report.mode == "full":
                 wh.clear(con)
             wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql("incident_id")),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
