@@ -51,20 +51,33 @@ def hmac_params(key: bytes) -> dict[str, str]:
             "hmac_opad": bytes(b ^ 0x5C for b in block).hex()}
 
 
-def hmac_sql(expr: str) -> str:
-    """HMAC-SHA256 (RFC 2104) of a text expression, as lowercase hex, computed inside DuckDB."""
-    return (f"case when {expr} is null then null else lower(sha256(unhex($hmac_opad) || "
-            f"unhex(sha256(unhex($hmac_ipad) || encode({expr}))))) end")
+def hmac_sql(expr: str, pads: dict[str, str] | None = None) -> str:
+    """HMAC-SHA256 (RFC 2104) of a text expression, as lowercase hex, computed inside DuckDB.
+
+    Without `pads` the key pads are bound parameters ($hmac_ipad, $hmac_opad); with them they
+    are written in as hex literals, for views (which take no parameters). The view lives in
+    the run's connection only and is never stored.
+    """
+    if pads is None:
+        ipad, opad = "$hmac_ipad", "$hmac_opad"
+    else:
+        ipad, opad = (f"'{bytes.fromhex(pads[k]).hex()}'" for k in ("hmac_ipad", "hmac_opad"))
+    return (f"case when {expr} is null then null else lower(sha256(unhex({opad}) || "
+            f"unhex(sha256(unhex({ipad}) || encode({expr}))))) end")
 
 
 def deidentify(con: duckdb.DuckDBPyConnection, key: bytes, source: str = "validated",
                target: str = "deidentified") -> None:
-    """Replace ids by keyed hashes; coarsen times; keep coordinates only for the district step."""
+    """Replace ids by keyed hashes; coarsen times; keep coordinates only for the district step.
+
+    A view: the district step materialises it once, with the district beside each row.
+    """
+    pads = hmac_params(key)
     con.execute(f"""
-        create or replace temp table {target} as
+        create or replace temp view {target} as
         select
-            {hmac_sql('incident_id')} as incident_key,
-            {hmac_sql("source || ':' || person_key")} as person_key,
+            {hmac_sql('incident_id', pads)} as incident_key,
+            {hmac_sql("source || ':' || person_key", pads)} as person_key,
             source, call_origin,
             upper(initial_call_type) as initial_call_type,
             upper(final_call_type) as final_call_type,
@@ -81,4 +94,4 @@ def deidentify(con: duckdb.DuckDBPyConnection, key: bytes, source: str = "valida
             latitude, longitude,
             _source, _file, _row
         from {source}
-    """, hmac_params(key))
+    """)

@@ -122,12 +122,24 @@ def _bool_expr(raw: str, mapping: Mapping) -> str:
             f"when lower({raw}) in ({falses}) then false end)")
 
 
-def select_sql(mapping: Mapping, source_name: str, paths: list[str], columns: list[str]) -> str:
-    """SQL turning a source's landing files (in version order) into canonical rows.
+def used_columns(mapping: Mapping, columns: list[str]) -> list[str]:
+    """The input columns a mapping reads; dropped columns are never loaded."""
+    if mapping.strict_canonical:
+        return [c for c in CANONICAL_COLUMNS if c in columns]
+    return [c for c in columns if c in mapping.rename]
 
-    One scan over all the files keeps the files' order and each file's row order, so one
-    row number over it orders versions: later file first, then later row.
-    """
+
+def load_raw(con: duckdb.DuckDBPyConnection, mapping: Mapping, paths: list[str],
+             columns: list[str], table: str) -> None:
+    """One scan over a source's files, in order, into `table`: its rowid then orders versions
+    (later file, then later row) without a window over millions of rows."""
+    cols = ", ".join(_ident(c) for c in used_columns(mapping, columns))
+    con.execute(f"create or replace temp table {table} as "
+                f"select {cols}{', ' if cols else ''}filename from {_reader(mapping, paths, True)}")
+
+
+def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list[str]) -> str:
+    """SQL turning a source's loaded rows into canonical rows."""
     if mapping.strict_canonical:
         present = {c: c for c in CANONICAL_COLUMNS}
     else:
@@ -146,14 +158,13 @@ def select_sql(mapping: Mapping, source_name: str, paths: list[str], columns: li
         else:
             items.append(f"{text} as {col}")
     items += [f"{_lit(source_name)} as _source",
-              "regexp_extract(filename, '[^/\\\\]+$') as _file", "_row"]
-    return (f"select {', '.join(items)} from "
-            f"(select *, row_number() over () as _row from {_reader(mapping, paths, True)})")
+              "regexp_extract(filename, '[^/\\\\]+$') as _file", "rowid + 1 as _row"]
+    return f"select {', '.join(items)} from {raw_table}"
 
 
 def extract(con: duckdb.DuckDBPyConnection, files: list[tuple[Source, LandingFile]],
             view: str = "extracted") -> None:
-    """Define `view` over the given files. Schema drift raises before anything is read."""
+    """Define `view` over the given files. Schema drift raises before any row is read."""
     by_source: dict[str, tuple[Source, list[str], set[str]]] = {}
     for source, lf in files:
         cols = file_columns(con, source.mapping, lf.path)
@@ -161,8 +172,10 @@ def extract(con: duckdb.DuckDBPyConnection, files: list[tuple[Source, LandingFil
         entry = by_source.setdefault(source.name, (source, [], set()))
         entry[1].append(lf.path)
         entry[2].update(cols)
-    selects = [select_sql(src.mapping, src.name, paths, sorted(cols))
-               for src, paths, cols in by_source.values()]
+    selects = []
+    for i, (src, paths, cols) in enumerate(by_source.values()):
+        load_raw(con, src.mapping, paths, sorted(cols), f"raw_{i}")
+        selects.append(select_sql(src.mapping, src.name, f"raw_{i}", sorted(cols)))
     body = "\nunion all\n".join(selects) if selects else select_sql_empty()
     con.execute(f"create or replace temp view {view} as {body}")
 

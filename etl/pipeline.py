@@ -33,7 +33,7 @@ from outcomes import settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ("extract+validate", "de-identify", "districts", "warehouse", "publish", "check+swap")
+STEPS = ("extract+validate", "de-identify+districts", "warehouse", "publish", "check+swap")
 
 
 class RunFailed(RuntimeError):
@@ -105,7 +105,7 @@ def place(con: duckdb.DuckDBPyConnection, b: Boundaries) -> None:
           on p.longitude = d.longitude and p.latitude = d.latitude
     """)
     con.unregister("point_districts")
-    con.execute("drop table deidentified")
+    con.execute("drop view deidentified")
 
 
 QUARANTINE_SQL = """
@@ -171,9 +171,8 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                 f"more than the {share_limit:.0%} allowed; the previous public file is kept. "
                 f"Most common reasons: " + "; ".join(f"{r} ({n})" for r, n in top)
                 + ". Fix the export or its mapping and run again.")
-        with _step(report, "de-identify", bar):
-            deidentify(con, key)
-        with _step(report, "districts", bar):
+        with _step(report, "de-identify+districts", bar):
+            deidentify(con, key)  # a view: hashed while the district step writes the rows
             place(con, boundaries)
         with _step(report, "warehouse", bar):
             if report.mode == "full":

@@ -354,8 +354,8 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
             from universe u join period_bridge p on p.month = u.month
             where u.{interval.split('_')[0]}_interval = 'valid'
               and u.responder_type <> 'phone'
+            -- districts for all groups, groups citywide: the cells the cube publishes
             group by grouping sets (
-                (p.period_type, p.period, u.district, u.call_type_group, u.responder_type),
                 (p.period_type, p.period, u.call_type_group, u.responder_type),
                 (p.period_type, p.period, u.district, u.responder_type),
                 (p.period_type, p.period, u.responder_type))

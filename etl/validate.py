@@ -80,6 +80,13 @@ def validate(con: duckdb.DuckDBPyConnection, now: datetime, source: str = "extra
     reason = "concat_ws('; ', " + ", ".join(
         f"case when coalesce({cond}, false) then '{text}' end" for cond, text in rules) + ")"
     params = {"now": now, **AREA_BOUNDS}
+    typed = ", ".join(
+        f"lower({c}) as {c}" if c in ALLOWED_VALUES else
+        "division_name as lapd_division" if c == "lapd_division" else
+        f"try_cast({c} as double) as {c}" if c in ("latitude", "longitude") else c
+        for c in CANONICAL_COLUMNS)
+    # One pass: the raw text beside each parsed column is read only to tell "empty" from
+    # "unreadable", so it is not kept.
     con.execute(f"""
         create or replace temp table checked as
         with spelled as (
@@ -88,22 +95,12 @@ def validate(con: duckdb.DuckDBPyConnection, now: datetime, source: str = "extra
             left join division_spellings d
               on d.spelling = lower(regexp_replace(trim(e.lapd_division), '\\s+', ' ', 'g'))
         )
-        select *, nullif({reason}, '') as reason from spelled
+        select {typed}, nullif({reason}, '') as reason, _source, _file, _row from spelled
     """, params)
-    typed = ", ".join(
-        f"lower({c}) as {c}" if c in ALLOWED_VALUES else
-        "division_name as lapd_division" if c == "lapd_division" else
-        f"try_cast({c} as double) as {c}" if c in ("latitude", "longitude") else c
-        for c in CANONICAL_COLUMNS)
-    con.execute(f"""
-        create or replace temp view validated as
-        select {typed}, _source, _file, _row from checked where reason is null
-    """)
-    con.execute("""
-        create or replace temp view quarantined as
-        select * exclude (division_name) from checked where reason is not null
-    """)
-    
+    con.execute("create or replace temp view validated as "
+                "select * exclude (reason) from checked where reason is null")
+    con.execute("create or replace temp view quarantined as "
+                "select * from checked where reason is not null")
     kept = con.execute("select count(*) from validated").fetchone()[0]
     bad = con.execute("select count(*) from quarantined").fetchone()[0]
     if bad:

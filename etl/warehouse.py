@@ -52,15 +52,24 @@ def clear(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from loaded_files")
 
 
+NEWEST_FIRST = "order by _file desc, _row desc, _source desc"
+
+
 def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
     """Merge staged records: per incident the newest version wins. Returns incidents touched."""
     if not has_calls(con):
-        con.execute(f"create table calls as select * from {staged} where false")
+        # a fresh warehouse: the newest version of each staged incident is the whole table
+        con.execute(f"""
+            create table calls as
+            select * from {staged}
+            qualify row_number() over (partition by incident_key {NEWEST_FIRST}) = 1
+        """)
+        return con.execute("select count(*) from calls").fetchone()[0]
     con.execute(f"""
         create or replace temp table winners as
         select * exclude (version_rank) from (
             select *, row_number() over (
-                partition by incident_key order by _file desc, _row desc, _source desc) as version_rank
+                partition by incident_key {NEWEST_FIRST}) as version_rank
             from (
                 select * from calls
                 where incident_key in (select incident_key from {staged})

@@ -377,6 +377,22 @@ def test_correction_replaces_and_duplicate_does_not_double(tmp_path):
     assert eligible_pilot() == (40, 25)
 
 
+def test_later_row_of_the_same_file_wins(tmp_path):
+    """Within one export, a later row for the same incident is the newer version."""
+    from outcomes import settings
+    from tests.conftest import canonical_row, write_config, write_csv
+    first = [canonical_row(incident_id=f"I{i}") for i in range(30)]
+    later = [canonical_row(incident_id=f"I{i}", disposition="transported_hospital") for i in range(12)]
+    write_csv(tmp_path / "landing/a/a_1.csv", first + later)
+    run(write_config(tmp_path))
+    con = duckdb.connect(str(settings.public_db()), read_only=True)
+    rows = dict(con.execute("""select outcome, calls from outcomes where period = 'pilot_to_date'
+        and district = 'all' and call_type_group = 'all' and responder_type = 'civilian_team'
+        and outcome in ('resolved_on_scene', 'transported_hospital')""").fetchall())
+    con.close()
+    assert rows == {"resolved_on_scene": 18, "transported_hospital": 12}
+
+
 def test_too_many_bad_rows_fails_closed(tmp_path):
     from outcomes import settings
     from tests.conftest import canonical_row, write_config, write_csv
