@@ -58,12 +58,23 @@ NEWEST_FIRST = "order by _file desc, _row desc, _source desc"
 def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
     """Merge staged records: per incident the newest version wins. Returns incidents touched."""
     if not has_calls(con):
-        # a fresh warehouse: the newest version of each staged incident is the whole table
+        # A fresh warehouse: the newest version of each staged incident is the whole table.
+        # Only the few incidents seen more than once need ordering.
+        con.execute(f"""
+            create or replace temp table repeated as
+            select incident_key from {staged} group by incident_key having count(*) > 1
+        """)
         con.execute(f"""
             create table calls as
-            select * from {staged}
-            qualify row_number() over (partition by incident_key {NEWEST_FIRST}) = 1
+            select * from {staged} s
+            where not exists (select 1 from repeated r where r.incident_key = s.incident_key)
+            union all
+            select * from (
+                select s.* from {staged} s semi join repeated r using (incident_key)
+                qualify row_number() over (partition by incident_key {NEWEST_FIRST}) = 1
+            )
         """)
+        con.execute("drop table repeated")
         return con.execute("select count(*) from calls").fetchone()[0]
     con.execute(f"""
         create or replace temp table winners as
