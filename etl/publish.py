@@ -569,8 +569,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         for col in df.columns:
             if col in cat.TEXT_DIMENSIONS:
                 df[col] = df[col].astype(str)
-    for t in ("universe",):
-        con.execute(f"drop table if exists {t}")
+    con.execute("drop table if exists universe")
     for v in ("call_groups", "pilot_groups", "coverage_spans"):
         con.unregister(v)
     return Release(tables, data_through)
