@@ -66,6 +66,10 @@ def hmac_sql(expr: str, pads: dict[str, str] | None = None) -> str:
             f"unhex(sha256(unhex({ipad}) || encode({expr}))))) end")
 
 
+# Incident ids are unique within a source; two sources may reuse the same number.
+INCIDENT_ID = "source || ':' || incident_id"
+
+
 def deidentify(con: duckdb.DuckDBPyConnection, key: bytes, source: str = "validated",
                target: str = "deidentified") -> None:
     """Replace ids by keyed hashes; coarsen times; keep coordinates only for the district step.
@@ -76,7 +80,7 @@ def deidentify(con: duckdb.DuckDBPyConnection, key: bytes, source: str = "valida
     con.execute(f"""
         create or replace temp view {target} as
         select
-            {hmac_sql('incident_id', pads)} as incident_key,
+            {hmac_sql(INCIDENT_ID, pads)} as incident_key,
             {hmac_sql("source || ':' || person_key", pads)} as person_key,
             source, call_origin,
             upper(initial_call_type) as initial_call_type,

@@ -8,6 +8,7 @@ it was. The run is logged in the warehouse either way.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 import uuid
@@ -21,12 +22,15 @@ import pandas as pd
 from tqdm import tqdm
 
 from etl import warehouse as wh
-from etl.deidentify import deidentify, hmac_params, hmac_sql, key_fingerprint, resolve_key
+from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_fingerprint,
+                            resolve_key)
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
 from etl.publish import build_release
+from etl.suppress import Equation, suppress
 from etl.sources import load_config
-from etl.swap import check_public, swap_into_place, write_parquet_release, write_public
+from etl.swap import (build_parquet_release, check_public, swap_into_place, swap_release,
+                      write_public)
 from etl.validate import validate
 from outcomes import catalog as cat
 from outcomes import settings
@@ -38,6 +42,25 @@ STEPS = ("extract+validate", "de-identify+districts", "warehouse", "publish", "c
 
 class RunFailed(RuntimeError):
     """The run stopped; the previous public file is still the live one."""
+
+    def __init__(self, message: str, category: str = "run failed"):
+        super().__init__(message)
+        self.category = category
+
+
+def failure_category(exc: BaseException) -> str:
+    """What the public run log may say about a failure: never the text, which can quote data."""
+    from etl.districts import BoundaryError
+    from etl.extract import SchemaDriftError
+    if isinstance(exc, RunFailed):
+        return exc.category
+    if isinstance(exc, SchemaDriftError):
+        return "input columns did not match their mapping"
+    if isinstance(exc, BoundaryError):
+        return "council district boundaries missing or invalid"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "internal error"
 
 
 @dataclass
@@ -53,7 +76,8 @@ class RunReport:
     rows_quarantined: int = 0
     incidents: int = 0
     data_through: date | None = None
-    message: str = ""
+    message: str = ""  # private: may quote input; kept in the warehouse and shown by status
+    failure: str = ""  # public: a category only
     seconds: dict[str, float] = field(default_factory=dict)
     public_db: str = ""
 
@@ -137,11 +161,12 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         if known_fp and known_fp != fp and wh.has_calls(con) and not rebuild:
             raise RunFailed("OUTCOMES_HMAC_KEY differs from the key this warehouse was built "
                             "with, so ids would not match: restore the key, or rebuild "
-                            "everything with 'uv run etl run --rebuild'")
+                            "everything with 'uv run etl run --rebuild'", category="key changed")
         files = list_files(config)
         if not files:
             raise RunFailed("no landing files match any source's path in "
-                            f"{config.path}; check the [[source]] path patterns")
+                            f"{config.path}; check the [[source]] path patterns",
+                            category="no landing files")
         loaded = wh.loaded_fingerprints(con)
         current = {lf.path: (lf.bytes, lf.mtime_ns) for _, lf in files}
         changed = [p for p, fp_ in loaded.items() if current.get(p) != fp_]
@@ -170,14 +195,15 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                 f"{bad} of {report.rows_in} rows ({bad / report.rows_in:.1%}) failed validation, "
                 f"more than the {share_limit:.0%} allowed; the previous public file is kept. "
                 f"Most common reasons: " + "; ".join(f"{r} ({n})" for r, n in top)
-                + ". Fix the export or its mapping and run again.")
+                + ". Fix the export or its mapping and run again.",
+                category="too many rows failed validation")
         with _step(report, "de-identify+districts", bar):
             deidentify(con, key)  # a view: hashed while the district step writes the rows
             place(con, boundaries)
         with _step(report, "warehouse", bar):
             if report.mode == "full":
                 wh.clear(con)
-            wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql("incident_id")),
+            wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
                               {"run_id": report.run_id, **hmac_params(key)})
             report.incidents = wh.merge(con)
             con.execute("drop table if exists checked")
@@ -202,15 +228,19 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         with _step(report, "check+swap", bar):
             tmp = db.with_name(db.name + f".tmp-{report.run_id}")
             db.parent.mkdir(parents=True, exist_ok=True)
+            release_tmp = db.parent / f"release.tmp-{report.run_id}"
             try:
                 write_public(tables, tmp)
                 check_public(tmp)
+                build_parquet_release(tables, release_tmp)
                 con.execute("commit")
                 swap_into_place(tmp, db)
+                swap_release(release_tmp, db.parent / "release")
             finally:
                 if tmp.exists():
                     tmp.unlink()
-            write_parquet_release(tables, db.parent / "release")
+                if release_tmp.exists():
+                    shutil.rmtree(release_tmp)
     except BaseException as exc:
         try:
             con.execute("rollback")
@@ -219,12 +249,13 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         report.status = "failed"
         report.finished_at = datetime.now(timezone.utc)
         report.message = str(exc) or type(exc).__name__
+        report.failure = failure_category(exc)
         _log_run(con, report)
         con.close()
         bar.close()
         if isinstance(exc, (RunFailed, KeyboardInterrupt)):
             raise
-        raise RunFailed(report.message) from exc
+        raise RunFailed(report.message, category=report.failure) from exc
     report.finished_at = report.finished_at or datetime.now(timezone.utc)
     _log_run(con, report)
     con.close()
@@ -236,34 +267,56 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
 
 
 def _log_run(con: duckdb.DuckDBPyConnection, r: RunReport) -> None:
-    con.execute("""insert into runs values ($id, $s, $f, $st, $m, $fr, $ri, $ro, $rq, $dt, $msg)""",
+    con.execute("""insert into runs by name select $id as run_id, $s as started_at,
+                   $f as finished_at, $st as status, $m as mode, $fr as files_read,
+                   $ri as rows_in, $ro as rows_out, $rq as rows_quarantined,
+                   $dt as data_through, $msg as message, $fail as failure""",
                 {"id": r.run_id, "s": r.started_at, "f": r.finished_at, "st": r.status,
                  "m": r.mode, "fr": r.files_read, "ri": r.rows_in, "ro": r.rows_out,
-                 "rq": r.rows_quarantined, "dt": r.data_through, "msg": r.message[:2000]})
+                 "rq": r.rows_quarantined, "dt": r.data_through, "msg": r.message[:2000],
+                 "fail": r.failure})
 
 
 def runs_table(con: duckdb.DuckDBPyConnection, current: RunReport) -> pd.DataFrame:
-    """Past runs from the warehouse plus this one; row counts of 1..10 shown as NULL."""
+    """Past runs from the warehouse plus this one; failures by category only, never their
+    text (which can quote input rows); row counts protected like every other count."""
     past = con.execute("""select run_id, started_at, finished_at, status, mode, files_read,
-                          rows_in, rows_out, rows_quarantined, data_through, message
+                          rows_in, rows_out, rows_quarantined, data_through, failure
                           from runs order by started_at""").df()
     this = pd.DataFrame([{k: getattr(current, k) for k in past.columns}])
     df = pd.concat([past, this], ignore_index=True) if len(past) else this
     for c in ("started_at", "finished_at"):
         df[c] = pd.to_datetime(df[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    df["data_through"] = df["data_through"].astype(str).replace({"None": None, "NaT": None})
+    df["data_through"] = pd.to_datetime(df["data_through"]).dt.strftime("%Y-%m-%d")
+    df["failure"] = df["failure"].fillna("")
+    # rows_in = rows_out + rows_quarantined: suppressed together, so none is worked out
+    long = df.melt(id_vars=["run_id"], value_vars=["rows_in", "rows_out", "rows_quarantined"],
+                   var_name="measure", value_name="n")
+    long["n"] = pd.to_numeric(long["n"]).fillna(0).astype("int64")
+    flags = suppress(long, ["run_id", "measure"],
+                     [Equation("measure", "rows_in", ("rows_out", "rows_quarantined"))],
+                     min_cell=settings.min_cell())
+    long["n"] = long["n"].astype("Int64").mask(flags.to_numpy() != "")
+    wide = long.pivot(index="run_id", columns="measure", values="n")
     for c in ("rows_in", "rows_out", "rows_quarantined"):
-        v = pd.to_numeric(df[c]).astype("Int64")
-        df[c] = v.mask((v >= 1) & (v < settings.min_cell()))
-    df["message"] = df["message"].fillna("").str.slice(0, 300)
+        df[c] = df["run_id"].map(wide[c]).astype("Int64")
     return df
 
 
 def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
-    df = con.execute("""select source, first_reason as reason, count(*)::bigint as rows
+    """Rows set aside this run, by source and first reason. The cells add up to the run's
+    rows_quarantined in `runs`, so they are suppressed against that total."""
+    df = con.execute("""select source || ' | ' || first_reason as cell, source,
+                               first_reason as reason, count(*)::bigint as n
                         from quarantine where run_id = $r group by all order by all""",
                      {"r": run_id}).df()
-    small = (df["rows"] >= 1) & (df["rows"] < settings.min_cell())
-    df["rows_flag"] = small.map({True: "suppressed", False: ""})
-    df["rows"] = df["rows"].astype("Int64").mask(small)
-    return df
+    total = pd.DataFrame([{"cell": ALL_CELLS, "source": "", "reason": "", "n": int(df["n"].sum())}])
+    cells = pd.concat([df, total], ignore_index=True)
+    flags = suppress(cells, ["cell"], [Equation("cell", ALL_CELLS, tuple(df["cell"]))],
+                     min_cell=settings.min_cell())
+    cells["rows_flag"] = flags.to_numpy()
+    cells["rows"] = cells["n"].astype("Int64").mask(cells["rows_flag"] != "")
+    return cells[cells.cell != ALL_CELLS][["source", "reason", "rows", "rows_flag"]].reset_index(drop=True)
+
+
+ALL_CELLS = "all"

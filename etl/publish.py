@@ -83,17 +83,26 @@ def period_bridge(months: list[str], pilot_start: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "period_type", "period"])
 
 
-def period_equations(months: list[str], pilot_start: str) -> list[Equation]:
+def period_equations(months: list[str], pilot_start: str,
+                     types: tuple[str, ...] = ("month", "quarter", "year", "fiscal_year",
+                                               "pilot_to_date")) -> list[Equation]:
+    """Every way one published period is the sum of others: each period of the given types
+    that is exactly covered by periods of a finer type (a quarter by its months, a fiscal year
+    by its quarters, pilot to date by fiscal years when the pilot began on 1 July, ...)."""
+    bridge = period_bridge(months, pilot_start)
+    bridge = bridge[bridge.period_type.isin(types)]
+    members = {p: frozenset(g.month) for p, g in bridge.groupby("period")}
+    kind = dict(zip(bridge.period, bridge.period_type))
+    order = {"month": 0, "quarter": 1, "year": 2, "fiscal_year": 2, "pilot_to_date": 3}
     eqs = []
-    by = lambda f: {k: tuple(m for m in months if f(m) == k) for k in dict.fromkeys(map(f, months))}  # noqa: E731
-    for q, ms in by(quarter_of).items():
-        eqs.append(Equation("period", q, ms))
-    for y, ms in by(lambda m: m[:4]).items():
-        eqs.append(Equation("period", y, ms))
-        eqs.append(Equation("period", y, tuple(dict.fromkeys(quarter_of(m) for m in ms))))
-    for fy, ms in by(fiscal_year_of).items():
-        eqs.append(Equation("period", fy, ms))
-    eqs.append(Equation("period", "pilot_to_date", tuple(m for m in months if m >= pilot_start)))
+    for parent, months_in in sorted(members.items()):
+        for child_type in types:
+            if order[child_type] >= order[kind[parent]]:
+                continue
+            kids = sorted(p for p, m in members.items()
+                          if kind[p] == child_type and m <= months_in)
+            if kids and frozenset().union(*(members[k] for k in kids)) == months_in:
+                eqs.append(Equation("period", parent, tuple(kids)))
     return eqs
 
 
@@ -414,24 +423,43 @@ def repeat_contact_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
     for c in ("repeat_rate", "repeat_rate_ci_low", "repeat_rate_ci_high"):
         df.loc[small, c] = np.nan
     df["rate_flag"] = np.where(small, "suppressed", np.where(df["repeat_rate"].isna(), "denominator", ""))
+    # People are counted once per period, so periods do not add up exactly, but nearly: a
+    # withheld fiscal year could be estimated from pilot to date and the others, so all
+    # fiscal years of that window are withheld with it.
+    fy = df["period_type"] == "fiscal_year"
+    withheld = df[fy & (df["rate_flag"] != "")]["window_days"].unique()
+    hide = fy & df["window_days"].isin(withheld) & (df["rate_flag"] == "")
+    for c in ("repeat_rate", "repeat_rate_ci_low", "repeat_rate_ci_high"):
+        df.loc[hide, c] = np.nan
+    df.loc[hide, "rate_flag"] = "suppressed"
     return df[["period_type", "period", "window_days", "repeat_rate", "repeat_rate_ci_low",
                "repeat_rate_ci_high", "unstable", "rate_flag"]]
 
 
-def matched_force_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
-    """Use of force and injuries per 1,000 on matched calls (same group, district, hour band)."""
+def matched_force_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
+                        cube: pd.DataFrame) -> pd.DataFrame:
+    """Use of force and injuries per 1,000 on matched calls (same group, district, hour band).
+
+    Where every stratum matched, these counts equal cube cells; a row is withheld whole when
+    a cube cell it could equal (responses, or the event's yes / no counts) is hidden.
+    """
     con.register("period_bridge", periods)
     df = con.execute(sql("matched_force")).df()
     con.unregister("period_bridge")
     min_cell = settings.min_cell()
-    for c in ("matched_calls", "events"):
-        small = (df[c] > 0) & (df[c] < min_cell)
+    top = cube[(cube.district == ALL) & (cube.call_type_group == ALL)]
+    hidden_cells = set(zip(top.period, top.responder_type, top.item, top.n_flag != ""))
+    def cube_hidden(row) -> bool:
+        items = (ALL, f"{row.event}:true", f"{row.event}:false")
+        return any((row.period, row.responder_type, i, True) in hidden_cells for i in items)
+    withheld = df.apply(cube_hidden, axis=1) if len(df) else pd.Series(dtype=bool)
+    for c in ("matched_calls", "recorded", "events"):
+        small = ((df[c] > 0) & (df[c] < min_cell)) | withheld
         df[f"{c}_flag"] = np.where(small, "suppressed", "")
         df[c] = df[c].astype("Int64").mask(small)
     df = _rate(df, "events", "recorded", "per_1000", scale=1000.0)
     hidden = df["events"].isna() | df["matched_calls"].isna() | df["per_1000"].isna()
     df["standardized_per_1000"] = np.where(hidden, np.nan, df["standardized_per_1000"])
-    df["recorded"] = df["recorded"].astype("Int64").mask(df["matched_calls"].isna())
     return df
 
 
@@ -525,14 +553,20 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     other = _hide(other, suppress(other, other_dims, other_eq, min_cell=settings.min_cell()))
 
     hourly = hourly_table(con, periods)
-    # Only years, fiscal years and pilot to date are published here, none of them a sum of
-    # the others, and no total over responders or hours: no cell is a sum of others.
-    hourly_eq: list[Equation] = []
+    # Years, fiscal years and pilot to date (pilot to date can be the sum of fiscal years),
+    # and the slots of a period add up to its citywide total, which the cube publishes: that
+    # total joins the table as slot 'all' for suppression and is then dropped.
     hourly_cells = hourly.rename(columns={"calls": "n"})
     hourly_cells["slot"] = hourly_cells["hour_of_day"] + "|" + hourly_cells["weekday"]
+    totals = hourly_cells.groupby(["period_type", "period", "responder_type"], as_index=False)["n"].sum()
+    totals["slot"] = ALL
+    hourly_cells = pd.concat([hourly_cells, totals], ignore_index=True)
+    hourly_eq = (period_equations(months, pilot_start, ("year", "fiscal_year", "pilot_to_date"))
+                 + [Equation("slot", ALL, tuple(sorted(set(hourly_cells.slot) - {ALL})))])
     hflags = suppress(hourly_cells, ["period", "responder_type", "slot"], hourly_eq,
                       min_cell=settings.min_cell())
-    hourly = _hide(hourly_cells.drop(columns=["slot"]), hflags).rename(
+    hourly = _hide(hourly_cells, hflags)
+    hourly = hourly[hourly.slot != ALL].drop(columns=["slot"]).rename(
         columns={"n": "calls", "n_flag": "calls_flag"})
 
     tables: dict[str, pd.DataFrame] = {
@@ -550,7 +584,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "response_times": response_times_table(con, cube, periods),
         "calls_by_hour": hourly,
         "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
-        "use_of_force_matched": matched_force_table(con, periods),
+        "use_of_force_matched": matched_force_table(con, periods, cube),
         "repeat_contact": repeat_contact_table(con, periods, data_through) if data_through else
         pd.DataFrame(),
         "districts": districts_table(boundaries),

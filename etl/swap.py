@@ -87,9 +87,9 @@ def swap_into_place(tmp: Path, live: Path) -> None:
     os.replace(tmp, live)
 
 
-def write_parquet_release(tables: dict[str, pd.DataFrame], live_dir: Path) -> None:
-    """The same release as Parquet (partitioned by period_type where there is one) + catalog JSON."""
-    tmp = live_dir.with_name(live_dir.name + ".tmp")
+def build_parquet_release(tables: dict[str, pd.DataFrame], tmp: Path) -> None:
+    """The same release as Parquet (partitioned by period_type where there is one) + catalog
+    JSON, written to `tmp`; `swap_release` puts it in place."""
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
@@ -108,6 +108,10 @@ def write_parquet_release(tables: dict[str, pd.DataFrame], live_dir: Path) -> No
         con.close()
     (tmp / "catalog.json").write_text(json.dumps(
         tables["catalog"].to_dict(orient="records"), indent=2, default=str))
+
+
+def swap_release(tmp: Path, live_dir: Path) -> None:
+    """Replace the Parquet release folder: two renames, the old one removed after."""
     old = live_dir.with_name(live_dir.name + ".old")
     if old.exists():
         shutil.rmtree(old)

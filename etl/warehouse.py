@@ -18,6 +18,7 @@ create table if not exists runs (
     rows_quarantined bigint, data_through date, message varchar
 );
 create table if not exists meta (key varchar primary key, value varchar);
+alter table runs add column if not exists failure varchar;
 """
 
 

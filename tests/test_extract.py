@@ -101,3 +101,22 @@ def test_bad_configs_say_what_to_fix(tmp_path):
     (tmp_path / "m.toml").write_text('[rename]\n"A" = "not_a_column"\n')
     with pytest.raises(ConfigError, match="not a canonical column"):
         load_config(write_config(tmp_path, [("a", "m.toml", "x/*.csv")]))
+
+
+def test_public_run_log_names_failures_without_quoting_input(tmp_path):
+    write_csv(tmp_path / "landing/a/a_1.csv", [canonical_row(incident_id=f"I{i}") for i in range(30)])
+    cfg = write_config(tmp_path)
+    bad = tmp_path / "landing/a/a_2.csv"
+    cols = list(canonical_row()) + ["client_name"]
+    write_csv(bad, [dict(canonical_row(incident_id="N"), client_name="CANARY PERSON")], columns=cols)
+    with pytest.raises(RunFailed):
+        run(cfg)
+    bad.unlink()
+    run(cfg)
+    con = duckdb.connect(str(settings.public_db()), read_only=True)
+    runs = con.execute("select * from runs order by started_at").df()
+    con.close()
+    assert list(runs["status"]) == ["failed", "ok"]
+    assert runs["failure"].iloc[0] == "input columns did not match their mapping"
+    assert "message" not in runs.columns
+    assert "CANARY" not in runs.astype(str).to_csv() and "client_name" not in runs.astype(str).to_csv()

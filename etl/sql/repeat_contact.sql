@@ -24,6 +24,7 @@ select p.period_type, p.period, f.window_days,
        count(distinct case when f.repeated then f.person_key end) as people_repeat
 from flagged f
 join period_bridge p on p.month = f.month
-where p.period_type in ('quarter', 'year', 'fiscal_year', 'pilot_to_date')
+-- fiscal years and pilot to date only: shorter periods would leave too few people
+where p.period_type in ('fiscal_year', 'pilot_to_date')
 group by all
 order by all
