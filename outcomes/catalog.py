@@ -93,7 +93,8 @@ TABLES: tuple[Table, ...] = (
           "matched_calls,recorded,events,per_1000,per_1000_ci_low,per_1000_ci_high,"
           "standardized_per_1000",
           "Calls in strata (call type group x council district x 6-hour band, within the "
-          "period) where both the civilian team and the compared responder type answered.",
+          "period) where both the civilian team and the compared responder type answered. "
+          "A row is withheld where its counts could equal a suppressed count elsewhere.",
           "Crude rate over matched calls with 95% Wilson interval, and a rate standardised to "
           "the civilian team's mix of strata. Citywide only."),
     Table("response_times", "Response times, minutes",
@@ -115,8 +116,9 @@ TABLES: tuple[Table, ...] = (
           "period_type,period,window_days", "repeat_rate,repeat_rate_ci_low,repeat_rate_ci_high",
           "People (linked only inside the private warehouse, per provider) with a contact in "
           "the period early enough for the whole window to be observed.",
-          "Share of those people with another contact within the window. Published only as "
-          "rates; a rate whose numerator is 1-10 is withheld."),
+          "Share of those people with another contact within the window, for fiscal years and "
+          "pilot to date. Published only as rates; a rate whose numerator is 1-10 is withheld, "
+          "and with it the window's other fiscal years."),
     Table("districts", "Council districts (2021 plan)", "district",
           "area_sq_mi,geometry_geojson", "The 15 Los Angeles City Council districts.",
           "Display geometry (simplified; never used for assignment), with the checksum of the "
@@ -135,8 +137,9 @@ TABLES: tuple[Table, ...] = (
     Table("quarantine_summary", "Rows set aside by validation", "source,reason", "rows",
           "Input rows of the latest run.", "Rows that failed a check, by first reason."),
     Table("runs", "Run log", "run_id",
-          "started_at,finished_at,status,rows_in,rows_out,rows_quarantined,data_through",
-          "ETL runs.", "Each run of the pipeline; failed runs kept the previous public file."),
+          "started_at,finished_at,status,mode,rows_in,rows_out,rows_quarantined,data_through,failure",
+          "ETL runs.", "Each run of the pipeline; failed runs kept the previous public file and "
+          "are named by a failure category only."),
     Table("catalog", "This catalog", "table_name",
           "title,grain,measures,universe,description", "The published tables.",
           "One row per published table."),
