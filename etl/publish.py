@@ -349,26 +349,31 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
                          periods: pd.DataFrame) -> pd.DataFrame:
     """Median and 90th percentile minutes, only where the valid count is shown and >= min."""
     con.register("period_bridge", periods)
+    quantiles = ",\n".join(
+        f"quantile_cont({i}_seconds, {q}) filter (where u.{i.split('_')[0]}_interval = 'valid')"
+        f" / 60.0 as {i}__{name}"
+        for i in INTERVALS for q, name in ((0.5, "median_minutes"), (0.9, "p90_minutes")))
+    counts = ",\n".join(f"count(*) filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__valid_n"
+                         for i in INTERVALS)
+    # one pass over calls x periods for both intervals
+    both = con.execute(f"""
+        select p.period_type, p.period,
+               coalesce(u.district, 'all') as district,
+               coalesce(u.call_type_group, 'all') as call_type_group,
+               u.responder_type, {quantiles}, {counts}
+        from universe u join period_bridge p on p.month = u.month
+        where u.responder_type <> 'phone'
+        -- districts for all groups, groups citywide: the cells the cube publishes
+        group by grouping sets (
+            (p.period_type, p.period, u.call_type_group, u.responder_type),
+            (p.period_type, p.period, u.district, u.responder_type),
+            (p.period_type, p.period, u.responder_type))
+    """).df()
     frames = []
     for interval in INTERVALS:
-        col = f"{interval}_seconds"
-        q = con.execute(f"""
-            select p.period_type, p.period,
-                   coalesce(u.district, 'all') as district,
-                   coalesce(u.call_type_group, 'all') as call_type_group,
-                   u.responder_type,
-                   quantile_cont({col}, 0.5) / 60.0 as median_minutes,
-                   quantile_cont({col}, 0.9) / 60.0 as p90_minutes,
-                   count(*) as valid_n
-            from universe u join period_bridge p on p.month = u.month
-            where u.{interval.split('_')[0]}_interval = 'valid'
-              and u.responder_type <> 'phone'
-            -- districts for all groups, groups citywide: the cells the cube publishes
-            group by grouping sets (
-                (p.period_type, p.period, u.call_type_group, u.responder_type),
-                (p.period_type, p.period, u.district, u.responder_type),
-                (p.period_type, p.period, u.responder_type))
-        """).df()
+        cols = {f"{interval}__{c}": c for c in ("median_minutes", "p90_minutes", "valid_n")}
+        q = both[KEYS + ["responder_type", *cols]].rename(columns=cols)
+        q = q[q["valid_n"] > 0]
         keys = KEYS + ["responder_type"]
         parts = []
         for s in INTERVAL_STATES:
