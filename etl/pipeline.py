@@ -26,7 +26,7 @@ from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_
                             resolve_key)
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
-from etl.publish import build_release
+from etl.publish import ALL, build_release
 from etl.suppress import Equation, suppress
 from etl.sources import load_config
 from etl.swap import (build_parquet_release, check_public, swap_into_place, swap_release,
@@ -310,13 +310,11 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFr
                                first_reason as reason, count(*)::bigint as n
                         from quarantine where run_id = $r group by all order by all""",
                      {"r": run_id}).df()
-    total = pd.DataFrame([{"cell": ALL_CELLS, "source": "", "reason": "", "n": int(df["n"].sum())}])
+    total = pd.DataFrame([{"cell": ALL, "source": "", "reason": "", "n": int(df["n"].sum())}])
     cells = pd.concat([df, total], ignore_index=True)
-    flags = suppress(cells, ["cell"], [Equation("cell", ALL_CELLS, tuple(df["cell"]))],
+    flags = suppress(cells, ["cell"], [Equation("cell", ALL, tuple(df["cell"]))],
                      min_cell=settings.min_cell())
     cells["rows_flag"] = flags.to_numpy()
     cells["rows"] = cells["n"].astype("Int64").mask(cells["rows_flag"] != "")
-    return cells[cells.cell != ALL_CELLS][["source", "reason", "rows", "rows_flag"]].reset_index(drop=True)
+    return cells[cells.cell != ALL][["source", "reason", "rows", "rows_flag"]].reset_index(drop=True)
 
-
-ALL_CELLS = "all"

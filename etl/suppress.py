@@ -75,17 +75,20 @@ def equations_membership(cells: pd.DataFrame, dims: list[str], equations: list[E
     return out + (np.concatenate(roles),) if with_roles else out
 
 
+def _parent_of(eq: np.ndarray, cell: np.ndarray, is_parent: np.ndarray, n_eq: int) -> np.ndarray:
+    """For each equation instance its parent cell, -1 where the parent is absent (zero)."""
+    parent_of = np.full(n_eq, -1, np.int64)
+    parent_of[eq[is_parent]] = cell[is_parent]
+    return parent_of
+
+
 def _twin_ranks(values: np.ndarray, rank: np.ndarray, eq: np.ndarray, cell: np.ndarray,
-                is_parent: np.ndarray) -> np.ndarray:
+                is_parent: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
     """Where a parent has a single non-zero child the two are the same number: hiding one
     hides both, so each gets the higher rank of the pair (to a fixed point, for chains)."""
     rank = rank.copy()
-    n_eq = int(eq.max()) + 1 if len(eq) else 0
-    child = ~is_parent
-    nonzero_child = child & (values[cell] > 0)
-    n_nonzero = np.bincount(eq[nonzero_child], minlength=n_eq)
-    parent_of = np.full(n_eq, -1, np.int64)
-    parent_of[eq[is_parent]] = cell[is_parent]
+    nonzero_child = ~is_parent & (values[cell] > 0)
+    n_nonzero = np.bincount(eq[nonzero_child], minlength=len(parent_of))
     sel = nonzero_child & (n_nonzero[eq] == 1)
     kids, parents = cell[sel], parent_of[eq[sel]]
     ok = parents >= 0
@@ -137,11 +140,10 @@ def suppress(cells: pd.DataFrame, dims: list[str], equations: list[Equation],
     rank = np.zeros(len(cells), np.int64) if coarseness is None else np.asarray(coarseness, np.int64)
     hidden = (values >= 1) & (values < min_cell)
     eq, cell, is_parent = equations_membership(cells, dims, equations, with_roles=True)
-    rank = _twin_ranks(values, rank, eq, cell, is_parent)
     n_eq = int(eq.max()) + 1 if len(eq) else 0
+    parent_of = _parent_of(eq, cell, is_parent, n_eq)
+    rank = _twin_ranks(values, rank, eq, cell, is_parent, parent_of)
     child = ~is_parent
-    parent_of = np.full(n_eq, -1, np.int64)
-    parent_of[eq[is_parent]] = cell[is_parent]
     has_parent = parent_of >= 0
     for _ in range(max_rounds):
         h = hidden[cell].astype(np.float64)
@@ -176,7 +178,7 @@ def suppress(cells: pd.DataFrame, dims: list[str], equations: list[Equation],
         ok = ~hidden[cand_cell] & (values[cand_cell] > 0)
         cand_eq, cand_cell = cand_eq[ok], cand_cell[ok]
         if len(cand_eq) == 0:
-            raise RuntimeError("an equation needs another hidden cell but has none left to hide")  # pragma: no cover
+            raise RuntimeError("an equation needs another hidden cell but has none left to hide")
         order = np.lexsort((cand_cell, values[cand_cell], rank[cand_cell], cand_eq))
         cand_eq, cand_cell = cand_eq[order], cand_cell[order]
         first = np.unique(cand_eq, return_index=True)[1]
