@@ -1,0 +1,90 @@
+"""Crisis Response Outcomes: the public dashboard.
+
+Run `uv run streamlit run dashboard.py`. With no public file at the default path it first
+builds one from demo data (a few seconds, with progress shown); `OUTCOMES_DB` points it at a
+real file, which it then only ever opens read-only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+import streamlit as st
+
+from outcomes import queries, settings, ui
+from outcomes.i18n import t
+
+DEMO_CALLS = 200_000
+DEMO_SEED = 7
+
+st.set_page_config(page_title="Crisis Response Outcomes · Los Angeles", page_icon=":material/diversity_3:",
+                   layout="wide")
+
+
+def build_demo_public_file() -> None:
+    """Write demo exports and run the real pipeline on them, once, even with many visitors."""
+    from etl.demo import write_demo
+    from etl.pipeline import run
+
+    demo = settings.PROJECT_ROOT / "data" / "demo"
+    demo.mkdir(parents=True, exist_ok=True)
+    with open(demo / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second session waits, then finds the file built
+        if settings.public_db().exists():
+            return
+        with st.status(t("startup.building"), expanded=True) as status:
+            st.write(t("startup.step_demo", calls=f"{DEMO_CALLS:,}"))
+            write_demo(demo, calls=DEMO_CALLS, seed=DEMO_SEED)
+            st.write(t("startup.step_pipeline"))
+            run(demo / "sources.toml", db=settings.public_db(),
+                warehouse_path=demo / "warehouse.duckdb", progress=False)
+            status.update(label=t("startup.done"), state="complete", expanded=False)
+
+
+def public_file_problem() -> str | None:
+    path = settings.public_db()
+    if not path.exists():
+        if os.environ.get("OUTCOMES_DB"):
+            return t("startup.missing", path=str(path))
+        try:
+            build_demo_public_file()
+        except Exception as exc:  # shown as a page, never as a traceback
+            return t("startup.demo_failed", error=type(exc).__name__)
+    try:
+        ui.query("latest_run")
+    except queries.PublicFileError as exc:
+        return str(exc)
+    except Exception as exc:
+        return t("startup.unreadable", path=str(path), error=type(exc).__name__)
+    return None
+
+
+problem = public_file_problem()
+if problem:
+    st.title("Crisis Response Outcomes")
+    st.error(problem)
+    st.stop()
+
+v = ui.filters()
+pages = [
+    st.Page("pages/overview.py", title=t("nav.overview", v.lang), icon=":material/dashboard:",
+            url_path="overview", default=True),
+    st.Page("pages/map.py", title=t("nav.map", v.lang), icon=":material/map:", url_path="map"),
+    st.Page("pages/response_times.py", title=t("nav.response_times", v.lang), icon=":material/timer:",
+            url_path="response-times"),
+    st.Page("pages/outcomes.py", title=t("nav.outcomes", v.lang), icon=":material/fact_check:",
+            url_path="outcomes"),
+    st.Page("pages/trends.py", title=t("nav.trends", v.lang), icon=":material/show_chart:",
+            url_path="trends"),
+    st.Page("pages/district_brief.py", title=t("nav.district_brief", v.lang),
+            icon=":material/description:", url_path="district-brief"),
+    st.Page("pages/data_methods.py", title=t("nav.data_methods", v.lang), icon=":material/menu_book:",
+            url_path="data-methods"),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    st.caption(t("sidebar.about", v.lang))
+ui.banner()
+page.run()
+ui.sync_url(ui.view())

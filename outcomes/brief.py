@@ -1,0 +1,37 @@
+"""The one-page district brief: a district against the city, as a chart composition that
+renders to a single PDF page (vl-convert), so a council office can attach it to a motion."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from outcomes import charts
+from outcomes.charts import FONT, WIDTH, ChartText
+
+
+def _table(rows: pd.DataFrame, headers: tuple[str, str, str, str]) -> alt.LayerChart:
+    """rows: label, district_text, city_text, detail_text."""
+    d = rows.reset_index(drop=True).assign(i=lambda x: x.index + 1)
+    head = pd.DataFrame([{"i": 0, "label": headers[0], "district_text": headers[1],
+                          "city_text": headers[2], "detail_text": headers[3]}])
+    d = pd.concat([head, d], ignore_index=True)
+    base = alt.Chart(d, width=WIDTH, height=17 * len(d))
+    y = alt.Y("i:O", axis=None)
+    cols = [("label", 0, "left"), ("district_text", 330, "right"), ("city_text", 400, "right"),
+            ("detail_text", 415, "left")]
+    layers = [base.transform_filter(f"datum.i {op} 0").mark_text(
+        align=align, baseline="middle", fontSize=9.5, font=FONT, fontWeight=weight,
+        limit=(325 if col == "label" else 0)).encode(x=alt.value(x), y=y, text=f"{col}:N")
+        for col, x, align in cols for op, weight in (("==", "bold"), (">", "normal"))]
+    return alt.layer(*layers)
+
+
+def brief_chart(rows: pd.DataFrame, trend: pd.DataFrame, text: ChartText, headers: tuple[str, str, str, str],
+                trend_title: str, value_title: str, kind: str,
+                milestones: pd.DataFrame | None) -> alt.VConcatChart:
+    table = _table(rows, headers)
+    line = charts.trend(trend, ChartText(trend_title, "", "", "", ""), kind, value_title, milestones)
+    inner = line.vconcat[0].properties(title=alt.TitleParams(trend_title, anchor="start", fontSize=12,
+                                                             font=FONT))
+    return charts.finish(alt.vconcat(table, inner, spacing=18), text)

@@ -1,0 +1,251 @@
+"""DataFrame -> Altair chart, with title, subtitle, source line, data-through date and the
+suppression note drawn into the chart itself, so an exported PNG or SVG carries them.
+
+Charts draw only published values. A hidden value is never drawn as a number: its bar or
+district is grey and labelled "<11" (a hidden count) or "n<20" (counts shown, but too few
+calls for a rate), as the footer explains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import altair as alt
+import pandas as pd
+
+WIDTH = 640
+FONT = "Liberation Sans, Arial, sans-serif"
+COLORS = {
+    "civilian_team": "#1b7f79", "co_response": "#7b5ea7", "police": "#3b5b92",
+    "fire_ems": "#c8553d", "phone": "#8a8a8a",
+}
+HIDDEN_FILL = "#d9d9d9"
+SCALE = {"share": (".1%", "%"), "per_1000": (".1f", ""), "minutes": (".1f", "")}
+
+
+@dataclass(frozen=True)
+class ChartText:
+    """What every chart carries into its image and its CSV."""
+    title: str
+    subtitle: str
+    source: str
+    data_through: str
+    note: str
+    extra: list[str] = field(default_factory=list)
+
+    def footer(self) -> list[str]:
+        return [self.source + " · " + self.data_through, *self.extra, *_wrap(self.note, 110)]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + ([line] if line else [])
+
+
+def hidden_label(status: str, value_text: str) -> str:
+    return {"suppressed": "<11", "few": "n<20"}.get(status, value_text)
+
+
+def _footer(text: ChartText, width: int = WIDTH) -> alt.Chart:
+    lines = [{"i": i, "line": line} for i, line in enumerate(text.footer())]
+    return (alt.Chart(alt.Data(values=lines), width=width, height=14 * len(lines))
+            .mark_text(align="left", baseline="top", fontSize=10, color="#4d4d4d", font=FONT)
+            .encode(x=alt.value(0), y=alt.Y("i:O", axis=None), text="line:N"))
+
+
+def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt.VConcatChart:
+    """The chart with its title and subtitle above and source, date and notes below."""
+    subtitle = _wrap(text.subtitle, 100) if text.subtitle else []
+    return (alt.vconcat(chart, _footer(text, width), spacing=12)
+            .properties(title=alt.TitleParams(text.title, subtitle=subtitle, anchor="start",
+                                              fontSize=16, subtitleFontSize=12,
+                                              subtitleColor="#4d4d4d", font=FONT,
+                                              subtitleFont=FONT))
+            .configure_view(stroke=None)
+            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11)
+            .configure_legend(labelFont=FONT, titleFont=FONT))
+
+
+def _value_text(df: pd.DataFrame, kind: str) -> pd.Series:
+    fmt = {"share": lambda v: f"{v * 100:.1f}%", "per_1000": lambda v: f"{v:.1f}",
+           "minutes": lambda v: f"{v:.1f}"}[kind]
+    return pd.Series([hidden_label(s, fmt(v) if s == "ok" else "")
+                      for v, s in zip(df["value"], df["status"])], index=df.index)
+
+
+def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
+         value_title: str, color_by: str | None = None) -> alt.VConcatChart:
+    """Horizontal bars of one value per category (column `label`), with 95% intervals.
+
+    df: label, value, status, and optionally ci_low, ci_high, and `color_by` (responder).
+    """
+    d = df.copy()
+    d["value_text"] = _value_text(d, kind)
+    d["drawn"] = d["value"].where(d["status"] == "ok")
+    fmt, _ = SCALE[kind]
+    order = list(d["label"])
+    y = alt.Y("label:N", sort=order, title=category_title)
+    base = alt.Chart(d, width=WIDTH - 170, height=max(60, 26 * len(d)))
+    color = (alt.Color(f"{color_by}:N", legend=None,
+                       scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())))
+             if color_by else alt.value("#1b7f79"))
+    tooltip = [alt.Tooltip("label:N", title=category_title),
+               alt.Tooltip("value_text:N", title=value_title)]
+    layers = [
+        base.mark_bar().encode(y=y, x=alt.X("drawn:Q", title=value_title,
+                                             axis=alt.Axis(format=fmt)),
+                               color=color, tooltip=tooltip),
+    ]
+    if "ci_low" in d and d["ci_low"].notna().any():
+        layers.append(base.mark_rule(color="#222").encode(y=y, x="ci_low:Q", x2="ci_high:Q"))
+    layers.append(base.mark_text(align="left", dx=4, font=FONT, fontSize=11).encode(
+        y=y, x=alt.X("label_x:Q"), text="value_text:N",
+        color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777"))
+    ).transform_calculate(
+        label_x="datum.status == 'ok' ? (isValid(datum.ci_high) ? datum.ci_high : datum.drawn) : 0"
+    ))
+    return finish(alt.layer(*layers), text)
+
+
+def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
+                 value_title: str, series_title: str) -> alt.VConcatChart:
+    """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""
+    d = df.copy()
+    d["value_text"] = _value_text(d, kind)
+    d["drawn"] = d["value"].where(d["status"] == "ok")
+    fmt, _ = SCALE[kind]
+    order = list(dict.fromkeys(d["label"]))
+    series = list(dict.fromkeys(d["series"]))
+    domain = [s for s in COLORS if s in series] + [s for s in series if s not in COLORS]
+    labels = dict(zip(d["series"], d["series_label"]))
+    y = alt.Y("label:N", sort=order, title=category_title)
+    yoff = alt.YOffset("series:N", sort=domain)
+    base = alt.Chart(d, width=WIDTH - 190, height=max(80, 16 * len(d)))
+    color = alt.Color("series:N", title=series_title,
+                      scale=alt.Scale(domain=domain, range=[COLORS.get(s, "#999") for s in domain]),
+                      legend=alt.Legend(orient="bottom", labelExpr=_label_expr(labels)))
+    tooltip = [alt.Tooltip("label:N", title=category_title),
+               alt.Tooltip("series_label:N", title=series_title),
+               alt.Tooltip("value_text:N", title=value_title)]
+    bars_ = base.mark_bar().encode(y=y, yOffset=yoff, color=color, tooltip=tooltip,
+                                   x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)))
+    labels_ = base.mark_text(align="left", dx=3, fontSize=9, font=FONT).encode(
+        y=y, yOffset=yoff, x=alt.X("lx:Q"), text="value_text:N",
+        color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")),
+    ).transform_calculate(lx="datum.status == 'ok' ? datum.drawn : 0")
+    return finish(alt.layer(bars_, labels_), text)
+
+
+def _label_expr(labels: dict[str, str]) -> str:
+    return json.dumps(labels) + "[datum.label] || datum.label"
+
+
+def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
+          milestones: pd.DataFrame | None = None) -> alt.VConcatChart:
+    """Monthly series (column `period` as YYYY-MM, `series_label` per line) with 95% bands;
+    hidden months are ticks on the axis, never points; milestones are labelled rules."""
+    d = df.copy()
+    d["month"] = d["period"] + "-01"
+    d["value_text"] = _value_text(d, kind)
+    d["drawn"] = d["value"].where(d["status"] == "ok")
+    fmt, _ = SCALE[kind]
+    base = alt.Chart(d, width=WIDTH - 60, height=260)
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
+    series = list(dict.fromkeys(d["series_label"]))
+    color = alt.Color("series_label:N", title=None, sort=series,
+                      scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]),
+                      legend=alt.Legend(orient="top") if len(series) > 1 else None)
+    tooltip = [alt.Tooltip("month:T", format="%B %Y", title="Month"),
+               alt.Tooltip("series_label:N", title=""),
+               alt.Tooltip("value_text:N", title=value_title)]
+    layers = []
+    if d["ci_low"].notna().any():
+        layers.append(base.mark_area(opacity=0.15).encode(
+            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q", color=color))
+    layers += [
+        base.mark_line(strokeWidth=2).encode(
+            x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)), color=color),
+        base.mark_point(filled=True, size=30).encode(x=x, y="drawn:Q", color=color, tooltip=tooltip),
+        base.transform_filter("datum.status != 'ok'").mark_tick(
+            color="#777", thickness=2, size=10).encode(x=x, y=alt.value(255), tooltip=tooltip),
+    ]
+    if milestones is not None and len(milestones):
+        m = milestones.assign(date=milestones["date"].astype(str), short=milestones["label"].str.slice(0, 28))
+        mb = alt.Chart(m)
+        layers += [
+            mb.mark_rule(color="#999", strokeDash=[4, 3]).encode(
+                x="date:T", tooltip=[alt.Tooltip("label:N", title="")]),
+            mb.mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=9, color="#555",
+                         font=FONT, angle=0).encode(x="date:T", y=alt.value(0), text="short:N"),
+        ]
+    return finish(alt.layer(*layers), text)
+
+
+def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
+               selected: str | None = None, selectable: bool = False) -> alt.VConcatChart:
+    """Council districts filled by value; hidden districts grey and labelled "<11"/"n<20".
+
+    features: GeoJSON features whose properties hold district, name, value, status,
+    value_text, label_lon, label_lat (see outcomes.ui.map_features).
+    """
+    fmt, _ = SCALE[kind]
+    data = alt.Data(values=features)
+    width, height = WIDTH - 40, 520
+    proj = alt.Projection(type="mercator")
+    calc = dict(district="datum.properties.district", name="datum.properties.name",
+                value="datum.properties.value", status="datum.properties.status",
+                value_text="datum.properties.value_text")
+    tooltip = [alt.Tooltip("name:N", title="District"), alt.Tooltip("value_text:N", title=value_title)]
+    pick = alt.selection_point(name="pick", fields=["district"], on="click", empty=False)
+    shown = (alt.Chart(data, width=width, height=height).mark_geoshape(stroke="white", strokeWidth=1.2)
+             .transform_calculate(**calc).transform_filter("datum.status == 'ok'")
+             .encode(color=alt.Color("value:Q", title=value_title,
+                                     scale=alt.Scale(scheme="tealblues", zero=False),
+                                     legend=alt.Legend(format=fmt, orient="right")),
+                     tooltip=tooltip)
+             .project(type="mercator"))
+    hidden = (alt.Chart(data).mark_geoshape(stroke="white", strokeWidth=1.2, fill=HIDDEN_FILL)
+              .transform_calculate(**calc).transform_filter("datum.status != 'ok'")
+              .encode(tooltip=tooltip).project(type="mercator"))
+    outline = (alt.Chart(data).mark_geoshape(fill=None, strokeWidth=3)
+               .transform_calculate(**calc)
+               .encode(stroke=alt.condition(f"datum.district == {json.dumps(selected or '')}",
+                                            alt.value("#111"), alt.value("transparent")),
+                       tooltip=tooltip).project(type="mercator"))
+    if selectable:
+        outline = outline.add_params(pick)
+    labels = (alt.Chart(data).mark_text(fontSize=11, font=FONT, fontWeight="bold", color="#111")
+              .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
+                                   label="datum.properties.district + ': ' + datum.properties.value_text")
+              .encode(longitude="lon:Q", latitude="lat:Q", text="label:N").project(type="mercator"))
+    return finish(alt.layer(shown, hidden, outline, labels), text)
+
+
+def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
+            hour_title: str, count_title: str) -> alt.VConcatChart:
+    """Calls by hour of day x weekday; hidden cells grey and marked "<11"."""
+    d = df.copy()
+    d["hour"] = d["hour_of_day"].astype(int)
+    d["day"] = d["weekday"].map(weekday_labels).fillna(d["weekday"])
+    d["cell_text"] = [("<11" if pd.isna(c) else "") for c in d["calls"]]
+    days = [weekday_labels.get(w, w) for w in
+            ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")]
+    base = alt.Chart(d, width=WIDTH - 90, height=220)
+    x = alt.X("hour:O", title=hour_title)
+    y = alt.Y("day:N", sort=days, title=None)
+    tooltip = [alt.Tooltip("day:N", title=""), alt.Tooltip("hour:O", title=hour_title),
+               alt.Tooltip("calls:Q", title=count_title), alt.Tooltip("cell_text:N", title="")]
+    cells = base.mark_rect().encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.condition("isValid(datum.calls)",
+                            alt.Color("calls:Q", title=count_title, scale=alt.Scale(scheme="tealblues")),
+                            alt.value(HIDDEN_FILL)))
+    marks = base.mark_text(fontSize=8, color="#555", font=FONT).encode(x=x, y=y, text="cell_text:N")
+    return finish(alt.layer(cells, marks), text)

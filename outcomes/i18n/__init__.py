@@ -1,0 +1,42 @@
+"""English and Spanish message catalogs (en.toml, es.toml), one key per visible string.
+
+`t(key, lang, **values)` falls back to English for a key the Spanish catalog lacks, and to
+the key itself when neither has it, so a missing translation never breaks a page; the tests
+check that both catalogs have the same keys.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out |= _flatten(v, key + ".")
+        else:
+            out[key] = str(v)
+    return out
+
+
+@cache
+def messages(lang: str) -> dict[str, str]:
+    with open(HERE / f"{lang}.toml", "rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    text = messages(lang).get(key) or messages("en").get(key) or key
+    return text.format(**values) if values else text
+
+
+def label(kind: str, value: str, lang: str = "en") -> str:
+    """A code value in words: label('responder', 'civilian_team') -> 'Civilian crisis team'."""
+    text = messages(lang).get(f"{kind}.{value}") or messages("en").get(f"{kind}.{value}")
+    return text or value.replace("_", " ")

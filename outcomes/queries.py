@@ -1,0 +1,187 @@
+"""One typed function per query of the public file; the SQL is in sql/<same name>.sql.
+
+Every function takes an open (read-only) connection and binds its values. The app gets
+all its figures from here, so it shows only what the publish step produced and checked.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from shapely.geometry import shape
+
+from outcomes.metrics import METRICS, Metric
+from outcomes.view import View
+
+SQL = Path(__file__).with_name("sql")
+
+
+class PublicFileError(RuntimeError):
+    """The public file is missing, unreadable or not a public file of this project."""
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text()
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the public file read-only; a clear error when there is none to open."""
+    if not Path(path).exists():
+        raise PublicFileError(
+            f"no public file at {path}: build one with 'uv run etl run --config sources.toml' "
+            "(or 'uv run etl demo --out DIR' first), or set OUTCOMES_DB to an existing file")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("select count(*) from catalog").fetchall()
+    except duckdb.Error as exc:
+        raise PublicFileError(
+            f"{path} cannot be read as a public file ({type(exc).__name__}); rebuild it with "
+            "'uv run etl run --config sources.toml'") from exc
+    return con
+
+
+def _df(con: duckdb.DuckDBPyConnection, name: str, **params) -> pd.DataFrame:
+    return con.execute(_sql(name), params).df()
+
+
+def latest_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    rows = con.execute(_sql("latest_run")).fetchall()
+    if not rows:
+        return None
+    return {"data_through": rows[0][0], "finished_at": rows[0][1]}
+
+
+def run_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "run_log")
+
+
+def periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "periods")
+
+
+def period_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for period_type, period, _, _ in con.execute(_sql("periods")).fetchall():
+        out.setdefault(period_type, []).append(period)
+    return out
+
+
+def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
+                by: str = "one") -> pd.DataFrame:
+    """One metric's published rows: `by` = "one" (the view's period and place),
+    "district" (each district, the view's period) or "month" (the view's place, every month).
+
+    Universe: as the metric's table in the catalog.
+    """
+    m: Metric = METRICS[metric]
+    params: dict[str, str] = {"call_type_group": view.group_for_query}
+    conditions: list[str] = []
+    fixed = dict(m.fixed)
+    if m.responder == "view":
+        fixed["responder_type"] = view.responder_type
+    for column, value in fixed.items():
+        conditions.append(f"and {column} = ${column}")
+        params[column] = value
+    if by == "month":
+        conditions.append("and period_type = 'month'")
+    else:
+        conditions += ["and period_type = $period_type", "and period = $period"]
+        params |= {"period_type": view.period_type, "period": view.period}
+    if by == "district":
+        conditions.append("and district <> 'all'")
+    else:
+        conditions.append("and district = $district")
+        params["district"] = view.district
+    sql = _sql("metric_rows").format(
+        table=m.table, value=m.value, ci_low=m.ci_low or "null::double",
+        ci_high=m.ci_high or "null::double", numerator=m.numerator or "null::bigint",
+        denominator=m.denominator, conditions="\n".join(conditions))
+    df = con.execute(sql, params).df()
+    df["status"] = [status(v, n, d, m.numerator is not None)
+                    for v, n, d in zip(df["value"], df["numerator"], df["denominator"])]
+    return df
+
+
+def status(value, numerator, denominator, has_numerator: bool) -> str:
+    """Why a value is or is not shown: 'ok', 'suppressed' (a hidden count) or 'few'
+    (counts shown, but the denominator is under the minimum for a rate)."""
+    if not pd.isna(value):
+        return "ok"
+    if pd.isna(denominator) or (has_numerator and pd.isna(numerator)):
+        return "suppressed"
+    return "few"
+
+
+def unserved(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    return _df(con, "unserved", period_type=view.period_type, period=view.period,
+               district=view.district, call_type_group=view.group_for_query)
+
+
+def response_times(con: duckdb.DuckDBPyConnection, view: View,
+                   every_district: bool = False) -> pd.DataFrame:
+    """Universe: calls answered by each responder type (dispatch to scene where dispatched)."""
+    return _df(con, "response_times", period_type=view.period_type, period=view.period,
+               call_type_group=view.group_for_query,
+               district="*" if every_district else view.district)
+
+
+def outcomes_by_responder(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    return _df(con, "outcomes_by_responder", period_type=view.period_type, period=view.period,
+               district=view.district, call_type_group=view.group_for_query)
+
+
+def events_by_responder(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    return _df(con, "events_by_responder", period_type=view.period_type, period=view.period,
+               district=view.district, call_type_group=view.group_for_query)
+
+
+def force_matched(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    return _df(con, "force_matched", period_type=view.period_type, period=view.period,
+               district=view.district)
+
+
+def calls_by_hour(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    return _df(con, "calls_by_hour", period_type=view.period_type, period=view.period,
+               responder_type=view.responder_type)
+
+
+def districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Districts with display geometry and a point inside each for its label."""
+    df = _df(con, "districts")
+    points = [shape(json.loads(g)).representative_point() for g in df["geometry_geojson"]]
+    df["label_lon"] = [p.x for p in points]
+    df["label_lat"] = [p.y for p in points]
+    return df
+
+
+def milestones(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "milestones")
+
+
+def pilot_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "pilot_coverage")
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "catalog")
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "quarantine_summary")
+
+
+def call_types(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "call_types")
+
+
+def published_table(con: duckdb.DuckDBPyConnection, table_name: str) -> pd.DataFrame:
+    """A whole published table, for download. The name must be in the file's catalog."""
+    names = {r[0] for r in con.execute(_sql("catalog")).fetchall()}
+    if table_name not in names:
+        raise KeyError(f"{table_name!r} is not a published table (see the catalog)")
+    return con.execute(f'select * from "{table_name}"').df()

@@ -1,0 +1,4 @@
+-- rows the last run set aside, by source and reason (small counts suppressed)
+select source, reason, rows, rows_flag
+from quarantine_summary
+order by rows desc nulls last, source, reason

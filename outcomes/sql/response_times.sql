@@ -1,0 +1,11 @@
+-- medians and 90th percentiles for one interval, with the intervals left out counted
+select period_type, period, district, responder_type, interval,
+       median_minutes, p90_minutes, coalesce(unstable, false) as unstable,
+       valid_intervals, missing_intervals, negative_intervals, over_24h_intervals
+from response_times
+where period_type = $period_type
+  and period = $period
+  and call_type_group = $call_type_group
+  -- $district = '*' asks for every district (the city row is dropped), else one district
+  and (district = $district or ($district = '*' and district <> 'all'))
+order by interval, responder_type, district

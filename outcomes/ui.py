@@ -1,0 +1,263 @@
+"""The Streamlit side shared by every page: the connection, cached queries, the filters kept
+in the URL, the data-as-of banner, and a chart block with its downloads, data table and text.
+
+Pages call these and draw; they hold no SQL and open no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from outcomes import export, queries, settings
+from outcomes.charts import ChartText
+from outcomes.i18n import label, t
+from outcomes.metrics import METRICS, RESPONDER_TYPES, format_value
+from outcomes.view import CALL_TYPE_GROUPS, DISTRICTS, LANGUAGES, View, from_params
+
+FILTER_KEYS = ("period_type", "period", "district", "call_type_group", "responder_type", "lang")
+
+
+def db_token() -> tuple[str, int]:
+    """Identifies the public file's current version: a swapped-in file gets a new token,
+    so connections and cached answers never outlive the file they came from."""
+    path = settings.public_db()
+    return str(path), path.stat().st_mtime_ns
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(token: tuple[str, int]):
+    return queries.connect(Path(token[0]))
+
+
+@st.cache_data(max_entries=4000, show_spinner=False)
+def _cached(token: tuple[str, int], name: str, args: tuple, kwargs: tuple):
+    cursor = _connection(token).cursor()  # one cursor per query: sessions run in threads
+    try:
+        return getattr(queries, name)(cursor, *args, **dict(kwargs))
+    finally:
+        cursor.close()
+
+
+def query(name: str, *args, **kwargs):
+    """Run outcomes.queries.<name> against the current public file, cached per file version."""
+    return _cached(db_token(), name, args, tuple(sorted(kwargs.items())))
+
+
+def view() -> View:
+    if "view" not in st.session_state:
+        # The first request to a fresh server, on a deep link (/map), runs that page file
+        # straight from pages/ (Streamlit's folder mode) before any st.navigation call has
+        # switched the server to dashboard.py's navigation. Switch now and rerun, so the
+        # entry script (filters, banner) runs and then routes to the same page.
+        from streamlit.runtime.pages_manager import PagesManager
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state["view"]
+
+
+def lang() -> str:
+    return view().lang
+
+
+def tr(key: str, **values) -> str:
+    return t(key, lang(), **values)
+
+
+# --- filters --------------------------------------------------------------------------
+
+def _seed_from_url(choices: dict[str, list[str]]) -> None:
+    if st.session_state.get("_seeded"):
+        return
+    v = from_params(st.query_params.to_dict(), choices)
+    for key in FILTER_KEYS + ("metric",):
+        st.session_state[f"f_{key}"] = getattr(v, key)
+    st.session_state["_seeded"] = True
+
+
+def _reset_period() -> None:
+    choices = query("period_choices")
+    st.session_state["f_period"] = choices[st.session_state["f_period_type"]][0]
+
+
+def filters() -> View:
+    """The sidebar filters; their values go into the URL so a copied link reproduces the view."""
+    choices: dict[str, list[str]] = query("period_choices")
+    _seed_from_url(choices)
+    ss = st.session_state
+    lang_ = ss["f_lang"]
+    with st.sidebar:
+        st.segmented_control(t("filters.language", lang_), LANGUAGES, key="f_lang",
+                             format_func=lambda c: {"en": "English", "es": "Español"}[c],
+                             required=True)
+        lang_ = ss["f_lang"] or "en"
+        types = [p for p in ("pilot_to_date", "fiscal_year", "year", "quarter", "month") if p in choices]
+        if ss["f_period_type"] not in types:
+            ss["f_period_type"] = types[0]
+        st.selectbox(t("filters.period_type", lang_), types, key="f_period_type",
+                     format_func=lambda p: label("period_type", p, lang_), on_change=_reset_period)
+        periods = choices[ss["f_period_type"]]
+        if ss["f_period"] not in periods:
+            ss["f_period"] = periods[0]
+        st.selectbox(t("filters.period", lang_), periods, key="f_period",
+                     format_func=lambda p: period_label(p, lang_),
+                     disabled=len(periods) == 1)
+        st.selectbox(t("filters.district", lang_), ("all", *DISTRICTS), key="f_district",
+                     format_func=lambda d: district_label(d, lang_))
+        district_chosen = ss["f_district"] != "all"
+        st.selectbox(t("filters.call_type_group", lang_), ("all", *CALL_TYPE_GROUPS),
+                     key="f_call_type_group", disabled=district_chosen,
+                     format_func=lambda g: label("group", g, lang_),
+                     help=t("filters.group_by_district_help", lang_))
+        st.selectbox(t("filters.responder_type", lang_), RESPONDER_TYPES, key="f_responder_type",
+                     format_func=lambda r: label("responder", r, lang_),
+                     help=t("filters.responder_help", lang_))
+    v = View(period_type=ss["f_period_type"], period=ss["f_period"], district=ss["f_district"],
+             call_type_group=ss["f_call_type_group"], responder_type=ss["f_responder_type"],
+             metric=ss.get("f_metric", "coverage_rate"), lang=lang_)
+    st.session_state["view"] = v
+    sync_url(v)
+    return v
+
+
+def sync_url(v: View) -> None:
+    wanted = v.to_params()
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def set_metric(metric: str) -> None:
+    st.session_state["view"] = replace(view(), metric=metric)
+    sync_url(view())
+
+
+def period_label(period: str, lang_: str) -> str:
+    if period == "pilot_to_date":
+        return t("period_type.pilot_to_date", lang_)
+    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
+        months = t("months", lang_).split(",")
+        return f"{months[int(period[5:]) - 1]} {period[:4]}"
+    return period
+
+
+def district_label(d: str, lang_: str) -> str:
+    return t("place.city", lang_) if d == "all" else t("place.district", lang_, n=d)
+
+
+def place_label(v: View) -> str:
+    place = district_label(v.district, v.lang)
+    if v.district == "all" and v.call_type_group != "all":
+        place += " · " + label("group", v.call_type_group, v.lang)
+    return place
+
+
+def slice_label(v: View) -> str:
+    return f"{place_label(v)} · {period_label(v.period, v.lang)}"
+
+
+# --- banner -----------------------------------------------------------------------------
+
+def banner() -> dict | None:
+    run = query("latest_run")
+    if run is None:
+        st.warning(tr("banner.no_run"))
+        return None
+    finished = datetime.fromisoformat(run["finished_at"].replace("Z", "+00:00"))
+    age_h = (datetime.now(timezone.utc) - finished).total_seconds() / 3600
+    text = tr("banner.as_of", through=run["data_through"], updated=finished.strftime("%Y-%m-%d"))
+    if age_h > settings.stale_hours():
+        st.warning(tr("banner.stale", hours=int(age_h), limit=int(settings.stale_hours())) + " " + text)
+    else:
+        st.caption(text)
+    return run
+
+
+def chart_text(title: str, subtitle: str, extra: list[str] | None = None) -> ChartText:
+    run = query("latest_run") or {"data_through": "?"}
+    return ChartText(title=title, subtitle=subtitle, source=tr("chart.source"),
+                     data_through=tr("chart.data_through", date=run["data_through"]),
+                     note=tr("note.suppression"), extra=extra or [])
+
+
+# --- values -----------------------------------------------------------------------------
+
+def value_text(metric: str, row: pd.Series | None) -> str:
+    if row is None:
+        return tr("value.not_published")
+    if row["status"] == "ok":
+        return format_value(METRICS[metric], row["value"])
+    return {"suppressed": "<11", "few": "n<20"}[row["status"]]
+
+
+def count_text(n) -> str:
+    return "<11" if pd.isna(n) else f"{int(n):,}"
+
+
+def detail_text(metric: str, row: pd.Series | None) -> str:
+    """Numerator of denominator, the 95% interval, and unstable when so."""
+    if row is None:
+        return ""
+    m = METRICS[metric]
+    parts = []
+    if m.numerator:
+        parts.append(tr("value.of", num=count_text(row["numerator"]), den=count_text(row["denominator"])))
+    else:
+        parts.append(tr("value.based_on", den=count_text(row["denominator"])))
+    if row["status"] == "ok" and not pd.isna(row["ci_low"]):
+        parts.append(tr("value.interval", low=format_value(m, row["ci_low"]),
+                        high=format_value(m, row["ci_high"])))
+    if row["status"] == "ok" and bool(row["unstable"]):
+        parts.append(tr("value.unstable"))
+    if row["status"] == "few":
+        parts.append(tr("value.few"))
+    return " · ".join(parts)
+
+
+def metric_label(metric: str, v: View | None = None) -> str:
+    v = v or view()
+    text = tr(f"metric.{metric}.label")
+    if METRICS[metric].responder == "view":
+        text += f" ({label('responder', v.responder_type, v.lang).lower()})"
+    return text
+
+
+def one_row(metric: str, v: View | None = None) -> pd.Series | None:
+    df = query("metric_rows", metric, v or view())
+    return df.iloc[0] if len(df) else None
+
+
+# --- chart block ------------------------------------------------------------------------
+
+def chart_block(chart: alt.TopLevelMixin, frame: pd.DataFrame, text: ChartText, stem: str,
+                description: str, key: str, on_select: Callable | None = None):
+    """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative."""
+    kwargs = {}
+    if on_select is not None:
+        kwargs = dict(on_select=on_select, selection_mode="pick")
+    event = st.altair_chart(chart, key=key, alt=description, **kwargs)
+    cols = st.columns(3)
+    cols[0].download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",
+                            mime="image/png", key=f"{key}_png", on_click="ignore",
+                            icon=":material/image:")
+    cols[1].download_button("SVG", data=lambda: export.to_svg(chart), file_name=f"{stem}.svg",
+                            mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+                            icon=":material/draw:")
+    cols[2].download_button("CSV", data=lambda: export.to_csv(frame, text), file_name=f"{stem}.csv",
+                            mime="text/csv", key=f"{key}_csv", on_click="ignore",
+                            icon=":material/table:")
+    with st.expander(tr("chart.data_table")):
+        st.dataframe(frame, hide_index=True)
+    with st.expander(tr("chart.text_alternative")):
+        st.write(description)
+    return event
+
+
+def describe(title: str, rows: list[tuple[str, str]]) -> str:
+    """A text alternative: the title, then each drawn label with its shown value."""
+    return title + ". " + "; ".join(f"{k}: {v}" for k, v in rows) + "."

@@ -1,0 +1,50 @@
+"""Data & methods: every definition from the catalog, pilot coverage, the suppression rules
+in plain words, the run log, and every published table as CSV and Parquet."""
+
+import streamlit as st
+
+from outcomes import export, ui
+from outcomes.metrics import METRICS
+
+v = ui.view()
+st.title(ui.tr("dm.title"))
+st.markdown(ui.tr("dm.intro"))
+
+st.header(ui.tr("dm.definitions"))
+for metric in METRICS:
+    st.markdown(f"**{ui.tr(f'metric.{metric}.label')}**: {ui.tr(f'metric.{metric}.definition')}")
+st.markdown(f"**{ui.tr('metric.repeat_contact.label')}**: {ui.tr('metric.repeat_contact.definition')}")
+
+st.header(ui.tr("dm.suppression"))
+st.markdown(ui.tr("dm.suppression_rules"))
+
+st.header(ui.tr("dm.coverage"))
+st.caption(ui.tr("map.pilot_coverage_note"))
+st.dataframe(ui.query("pilot_coverage"), hide_index=True)
+st.subheader(ui.tr("dm.call_types"))
+st.dataframe(ui.query("call_types"), hide_index=True)
+
+st.header(ui.tr("dm.run_log"))
+st.dataframe(ui.query("run_log"), hide_index=True)
+st.subheader(ui.tr("dm.quarantine"))
+st.caption(ui.tr("dm.quarantine_note"))
+st.dataframe(ui.query("quarantine_summary"), hide_index=True)
+
+st.header(ui.tr("dm.downloads"))
+st.markdown(ui.tr("dm.downloads_note"))
+run = ui.query("latest_run") or {"data_through": "?"}
+catalog = ui.query("catalog")
+for row in catalog.itertuples():
+    with st.container(border=True):
+        st.markdown(f"**{row.title}** · `{row.table_name}`")
+        st.caption(f"{ui.tr('dm.grain')}: {row.grain} · {ui.tr('dm.measures')}: {row.measures}")
+        st.caption(f"{ui.tr('dm.universe')}: {row.universe}")
+        st.caption(row.description)
+        c1, c2 = st.columns(2)
+        text = ui.chart_text(row.title, row.description)
+        c1.download_button("CSV", key=f"dl_{row.table_name}_csv", on_click="ignore", mime="text/csv",
+                           file_name=f"{row.table_name}.csv",
+                           data=lambda n=row.table_name, tx=text: export.to_csv(ui.query("published_table", n), tx))
+        c2.download_button("Parquet", key=f"dl_{row.table_name}_parquet", on_click="ignore",
+                           mime="application/vnd.apache.parquet", file_name=f"{row.table_name}.parquet",
+                           data=lambda n=row.table_name: export.to_parquet(ui.query("published_table", n)))

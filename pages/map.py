@@ -1,0 +1,80 @@
+"""Map: a council-district choropleth of any published metric; pick a district to open it."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from outcomes import charts, ui
+from outcomes.i18n import label, t
+from outcomes.metrics import METRICS, format_value
+
+v = ui.view()
+st.title(ui.tr("map.title"))
+
+metric = st.selectbox(ui.tr("map.metric"), list(METRICS), key="f_metric",
+                      format_func=lambda m, lang=v.lang: t(f"metric.{m}.label", lang))
+ui.set_metric(metric)
+v = ui.view()
+m = METRICS[metric]
+by_district = ui.query("metric_rows", metric, v, by="district")
+city = ui.one_row(metric, v.citywide())
+geo = ui.query("districts")
+
+rows = {r["district"]: r for _, r in by_district.iterrows()}
+features, frame_rows = [], []
+for _, d in geo.iterrows():
+    r = rows.get(d["district"])
+    status = r["status"] if r is not None else "suppressed"
+    value = None if r is None or status != "ok" else float(r["value"])
+    shown = charts.hidden_label(status, format_value(m, value) if value is not None else "")
+    features.append({"type": "Feature", "geometry": json.loads(d["geometry_geojson"]),
+                     "properties": {"district": d["district"], "name": d["name"], "value": value,
+                                    "status": status, "value_text": shown,
+                                    "label_lon": d["label_lon"], "label_lat": d["label_lat"]}})
+    frame_rows.append({"district": d["district"], "value": value, "shown": shown,
+                       "numerator": None if r is None else r["numerator"],
+                       "denominator": None if r is None else r["denominator"],
+                       "ci_low": None if r is None else r["ci_low"],
+                       "ci_high": None if r is None else r["ci_high"], "status": status})
+
+frame = pd.DataFrame(frame_rows)
+title = ui.metric_label(metric, v)
+subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
+                 city=ui.value_text(metric, city))
+text = ui.chart_text(title, subtitle, extra=[ui.tr("map.legend_hidden")])
+
+
+def _picked() -> None:
+    event = st.session_state.get("map_chart")
+    picked = (event or {}).get("selection", {}).get("pick") or []
+    if picked:
+        st.session_state["f_district"] = str(picked[0]["district"])
+
+
+chart = charts.choropleth(features, text, m.kind, ui.tr(f"metric.{metric}.short"),
+                          selected=v.district if v.district != "all" else None, selectable=True)
+description = ui.describe(title + " · " + subtitle,
+                          [(ui.district_label(f["properties"]["district"], v.lang),
+                            f["properties"]["value_text"]) for f in features])
+ui.chart_block(chart, frame, text, f"map_{metric}_{v.period}", description, key="map_chart",
+               on_select=_picked)
+st.caption(ui.tr("map.pick_hint"))
+
+if v.district != "all":
+    row = ui.one_row(metric, v)
+    st.subheader(ui.district_label(v.district, v.lang))
+    c1, c2 = st.columns(2)
+    c1.metric(ui.district_label(v.district, v.lang), ui.value_text(metric, row))
+    c1.caption(ui.detail_text(metric, row))
+    c2.metric(ui.tr("place.city"), ui.value_text(metric, city))
+    c2.caption(ui.detail_text(metric, city))
+    st.page_link("pages/district_brief.py", label=ui.tr("map.open_brief", n=v.district),
+                 icon=":material/description:", query_params=v.to_params())
+
+st.subheader(ui.tr("map.pilot_coverage"))
+st.caption(ui.tr("map.pilot_coverage_note"))
+cov = ui.query("pilot_coverage")
+st.dataframe(cov.rename(columns={"division": ui.tr("map.division"), "span_start": ui.tr("map.from"),
+                                 "span_end": ui.tr("map.until"), "start_hour": ui.tr("map.start_hour"),
+                                 "end_hour": ui.tr("map.end_hour")}), hide_index=True)

@@ -1,0 +1,57 @@
+"""Overview: the headline numbers of SPEC section 4, each with its trend, numerator and
+denominator, 95% interval and one-line definition."""
+
+import streamlit as st
+
+from outcomes import ui
+from outcomes.i18n import label
+from outcomes.metrics import HEADLINE
+
+v = ui.view()
+st.title(ui.tr("overview.title"))
+st.markdown(ui.tr("overview.intro", place=ui.slice_label(v)))
+if v.district != "all" and v.call_type_group != "all":
+    st.info(ui.tr("filters.group_ignored"))
+
+columns = st.columns(3)
+for i, metric in enumerate(HEADLINE):
+    row = ui.one_row(metric)
+    months = ui.query("metric_rows", metric, v, by="month")
+    with columns[i % 3].container(border=True):
+        st.metric(ui.metric_label(metric), ui.value_text(metric, row),
+                  help=ui.tr(f"metric.{metric}.definition"),
+                  chart_data=months["value"].where(months["status"] == "ok").tolist(),
+                  chart_type="line")
+        st.caption(ui.detail_text(metric, row))
+        st.caption(ui.tr(f"metric.{metric}.definition"))
+
+st.subheader(ui.tr("overview.unserved_title"))
+unserved = ui.query("unserved", v)
+if len(unserved):
+    st.dataframe(
+        unserved.assign(
+            reason=[label("unserved", r, v.lang) for r in unserved["unserved_reason"]],
+            shown=[ui.count_text(n) for n in unserved["calls"]],
+        )[["reason", "shown"]].rename(columns={"reason": ui.tr("overview.reason"),
+                                                "shown": ui.tr("overview.calls")}),
+        hide_index=True)
+else:
+    st.caption(ui.tr("value.not_published"))
+st.caption(ui.tr("overview.unserved_note"))
+
+st.subheader(ui.tr("overview.repeat_title"))
+st.caption(ui.tr("metric.repeat_contact.definition"))
+repeat = ui.query("published_table", "repeat_contact")
+shown = repeat[(repeat["period_type"] == v.period_type) & (repeat["period"] == v.period)]
+if v.district != "all":
+    st.caption(ui.tr("overview.repeat_citywide"))
+if len(shown):
+    cols = st.columns(len(shown))
+    for col, (_, r) in zip(cols, shown.iterrows()):
+        value = "<11" if r["repeat_rate"] != r["repeat_rate"] else f"{r['repeat_rate'] * 100:.1f}%"
+        col.metric(ui.tr("overview.repeat_window", days=int(r["window_days"])), value)
+        if value != "<11":
+            col.caption(ui.tr("value.interval", low=f"{r['repeat_rate_ci_low'] * 100:.1f}%",
+                              high=f"{r['repeat_rate_ci_high'] * 100:.1f}%"))
+else:
+    st.caption(ui.tr("overview.repeat_periods"))

@@ -1,0 +1,84 @@
+"""Response times: medians and 90th percentiles by responder type and by district, with the
+intervals left out (missing, negative, over 24 hours) counted, not hidden."""
+
+import pandas as pd
+import streamlit as st
+
+from outcomes import charts, ui
+from outcomes.i18n import label
+from outcomes.metrics import RESPONDER_TYPES
+
+v = ui.view()
+st.title(ui.tr("rt.title"))
+st.markdown(ui.tr("rt.intro", place=ui.slice_label(v)))
+interval = st.segmented_control(ui.tr("rt.interval"), ["dispatch_to_scene", "received_to_scene"],
+                                key="rt_interval", required=True,
+                                format_func=lambda i: label("interval", i, v.lang))
+interval = interval or "dispatch_to_scene"
+st.caption(ui.tr(f"rt.{interval}_definition"))
+
+rt = ui.query("response_times", v)
+rt = rt[rt["interval"] == interval]
+rows = []
+for responder in RESPONDER_TYPES:
+    r = rt[rt["responder_type"] == responder]
+    if not len(r):
+        continue
+    r = r.iloc[0]
+    for stat, col in (("median", "median_minutes"), ("p90", "p90_minutes")):
+        status = "ok" if pd.notna(r[col]) else ("suppressed" if pd.isna(r["valid_intervals"]) else "few")
+        rows.append({"label": label("responder", responder, v.lang), "responder_type": responder,
+                     "series": stat, "series_label": ui.tr(f"rt.{stat}"), "value": r[col],
+                     "status": status, "valid_intervals": r["valid_intervals"]})
+by_responder = pd.DataFrame(rows)
+title = ui.tr("rt.by_responder_title", interval=label("interval", interval, v.lang))
+text = ui.chart_text(title, ui.slice_label(v))
+if len(by_responder):
+    chart = charts.grouped_bars(by_responder, text, "minutes", ui.tr("rt.responder"),
+                                ui.tr("rt.minutes"), ui.tr("rt.statistic"))
+    frame = by_responder[["responder_type", "series", "value", "status", "valid_intervals"]].rename(
+        columns={"series": "statistic", "value": "minutes"})
+    ui.chart_block(chart, frame, text, f"response_times_{interval}_{v.period}",
+                   ui.describe(title, [(f"{r.label}, {r.series_label}",
+                                        charts.hidden_label(r.status, f"{r.value:.1f} min"))
+                                       for r in by_responder.itertuples()]), key="rt_responder")
+else:
+    st.info(ui.tr("value.not_published"))
+
+st.subheader(ui.tr("rt.invalid_title"))
+st.caption(ui.tr("rt.invalid_note"))
+invalid = rt[["responder_type", "valid_intervals", "missing_intervals", "negative_intervals",
+              "over_24h_intervals"]].copy()
+invalid["responder_type"] = [label("responder", r, v.lang) for r in invalid["responder_type"]]
+for col in ("valid_intervals", "missing_intervals", "negative_intervals", "over_24h_intervals"):
+    invalid[col] = [ui.count_text(n) for n in invalid[col]]
+st.dataframe(invalid.rename(columns={c: ui.tr(f"rt.col.{c}") for c in invalid.columns}), hide_index=True)
+
+st.subheader(ui.tr("rt.by_district_title", responder=label("responder", v.responder_type, v.lang)))
+every = ui.query("response_times", v.citywide(), every_district=True)
+every = every[(every["interval"] == interval) & (every["responder_type"] == v.responder_type)]
+city = rt[rt["responder_type"] == v.responder_type]
+city_text = (f"{city.iloc[0]['median_minutes']:.1f} min"
+             if len(city) and pd.notna(city.iloc[0]["median_minutes"]) else "n/a")
+d = pd.DataFrame({
+    "district": every["district"],
+    "label": [ui.district_label(x, v.lang) for x in every["district"]],
+    "value": every["median_minutes"],
+    "status": ["ok" if pd.notna(m) else ("suppressed" if pd.isna(n) else "few")
+               for m, n in zip(every["median_minutes"], every["valid_intervals"])],
+    "valid_intervals": every["valid_intervals"],
+})
+d = d.assign(order=d["district"].astype(int)).sort_values("order").drop(columns="order")
+if len(d):
+    title_d = ui.tr("rt.by_district_chart", responder=label("responder", v.responder_type, v.lang),
+                    interval=label("interval", interval, v.lang))
+    text_d = ui.chart_text(title_d, ui.tr("rt.city_median", period=ui.period_label(v.period, v.lang),
+                                          value=city_text))
+    chart_d = charts.bars(d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"))
+    ui.chart_block(chart_d, d[["district", "value", "status", "valid_intervals"]].rename(
+        columns={"value": "median_minutes"}), text_d, f"response_times_by_district_{interval}_{v.period}",
+        ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min"))
+                              for r in d.itertuples()]), key="rt_district")
+else:
+    st.info(ui.tr("value.not_published"))
+st.caption(ui.tr("rt.hour_band_note"))

@@ -1,0 +1,60 @@
+"""Trends: monthly series of any metric with the pilot's milestones, the district against
+the city when one is chosen, and when calls come in (citywide)."""
+
+import pandas as pd
+import streamlit as st
+
+from outcomes import charts, ui
+from outcomes.i18n import t
+from outcomes.metrics import METRICS
+
+v = ui.view()
+st.title(ui.tr("trends.title"))
+metric = st.selectbox(ui.tr("map.metric"), list(METRICS), key="f_metric",
+                      format_func=lambda m, lang=v.lang: t(f"metric.{m}.label", lang))
+ui.set_metric(metric)
+v = ui.view()
+m = METRICS[metric]
+
+series = []
+places = [v] if v.district == "all" else [v, v.citywide()]
+for place in places:
+    rows = ui.query("metric_rows", metric, place, by="month")
+    rows = rows.assign(series_label=ui.place_label(place), place=place.district)
+    series.append(rows)
+d = pd.concat(series, ignore_index=True)
+title = ui.metric_label(metric, v)
+text = ui.chart_text(title, ui.tr("trends.subtitle", place=ui.place_label(v)),
+                     extra=[ui.tr("trends.milestones_note")])
+if len(d):
+    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), ui.query("milestones"))
+    frame = d[["place", "period", "value", "ci_low", "ci_high", "numerator", "denominator", "status"]]
+    ui.chart_block(chart, frame, text, f"trend_{metric}_{v.district}",
+                   ui.describe(title, [(f"{r.series_label} {r.period}",
+                                        ui.value_text(metric, pd.Series(r._asdict())))
+                                       for r in d.itertuples()]), key="trend_chart")
+else:
+    st.info(ui.tr("value.not_published"))
+st.caption(ui.tr(f"metric.{metric}.definition"))
+
+st.subheader(ui.tr("trends.milestones"))
+st.dataframe(ui.query("milestones").rename(columns={"date": ui.tr("trends.date"),
+                                                   "label": ui.tr("trends.milestone")}), hide_index=True)
+
+st.subheader(ui.tr("trends.hours_title"))
+st.caption(ui.tr("trends.hours_note"))
+hours = ui.query("calls_by_hour", v)
+hours = hours[(hours["hour_of_day"] != "all") & (hours["weekday"] != "all")]
+if len(hours):
+    weekdays = {w: ui.tr(f"weekday.{w}") for w in
+                ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+    title_h = ui.tr("trends.hours_chart", responder=ui.metric_label("dispatch_to_scene_median", v)
+                    .split("(")[-1].rstrip(")"))
+    text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}")
+    chart_h = charts.heatmap(hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
+    ui.chart_block(chart_h, hours, text_h, f"calls_by_hour_{v.responder_type}_{v.period}",
+                   ui.describe(title_h, [(f"{weekdays.get(r.weekday, r.weekday)} {r.hour_of_day}:00",
+                                          ui.count_text(r.calls)) for r in hours.itertuples()]),
+                   key="hours_chart")
+else:
+    st.info(ui.tr("value.not_published"))
