@@ -18,10 +18,11 @@ WIDTH = 640
 FONT = "Liberation Sans, Arial, sans-serif"
 COLORS = {
     "civilian_team": "#1b7f79", "co_response": "#7b5ea7", "police": "#3b5b92",
-    "fire_ems": "#c8553d", "phone": "#8a8a8a",
+    "fire_ems": "#c8553d", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
 }
 HIDDEN_FILL = "#d9d9d9"
-SCALE = {"share": (".1%", "%"), "per_1000": (".1f", ""), "minutes": (".1f", "")}
+NONE_FILL = "#f7f7f7"
+SCALE = {"share": (".0%", "%"), "per_1000": (",.0f", ""), "minutes": (".0f", "")}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def hidden_label(status: str, value_text: str) -> str:
-    return {"suppressed": "<11", "few": "n<20"}.get(status, value_text)
+    """"<11" a hidden count; "n<20" too few calls for a rate; "–" no calls at all (a rate
+    over zero calls, e.g. a district outside the pilot area that period)."""
+    return {"suppressed": "<11", "few": "n<20", "none": "–"}.get(status, value_text)
 
 
 def _footer(text: ChartText, width: int = WIDTH) -> alt.Chart:
@@ -69,7 +72,8 @@ def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt
                                               subtitleColor="#4d4d4d", font=FONT,
                                               subtitleFont=FONT))
             .configure_view(stroke=None)
-            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11)
+            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11,
+                            labelLimit=230)
             .configure_legend(labelFont=FONT, titleFont=FONT))
 
 
@@ -130,7 +134,7 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     base = alt.Chart(d, width=WIDTH - 190, height=max(80, 16 * len(d)))
     color = alt.Color("series:N", title=series_title,
                       scale=alt.Scale(domain=domain, range=[COLORS.get(s, "#999") for s in domain]),
-                      legend=alt.Legend(orient="bottom", labelExpr=_label_expr(labels)))
+                      legend=alt.Legend(orient="top", labelExpr=_label_expr(labels)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("series_label:N", title=series_title),
                alt.Tooltip("value_text:N", title=value_title)]
@@ -161,7 +165,8 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     series = list(dict.fromkeys(d["series_label"]))
     color = alt.Color("series_label:N", title=None, sort=series,
                       scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]),
-                      legend=alt.Legend(orient="top") if len(series) > 1 else None)
+                      legend=alt.Legend(orient="top-left", fillColor="white", padding=4)
+                      if len(series) > 1 else None)
     tooltip = [alt.Tooltip("month:T", format="%B %Y", title="Month"),
                alt.Tooltip("series_label:N", title=""),
                alt.Tooltip("value_text:N", title=value_title)]
@@ -177,7 +182,9 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
             color="#777", thickness=2, size=10).encode(x=x, y=alt.value(255), tooltip=tooltip),
     ]
     if milestones is not None and len(milestones):
-        m = milestones.assign(date=milestones["date"].astype(str), short=milestones["label"].str.slice(0, 28))
+        # numbered markers; the numbers are explained in the footer (see milestone_lines)
+        m = milestones.assign(date=milestones["date"].astype(str),
+                              short=[str(i + 1) for i in range(len(milestones))])
         mb = alt.Chart(m)
         layers += [
             mb.mark_rule(color="#999", strokeDash=[4, 3]).encode(
@@ -186,6 +193,11 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
                          font=FONT, angle=0).encode(x="date:T", y=alt.value(0), text="short:N"),
         ]
     return finish(alt.layer(*layers), text)
+
+
+def milestone_lines(milestones: pd.DataFrame) -> list[str]:
+    return [f"{i + 1}: {d} {label}" for i, (d, label) in
+            enumerate(zip(milestones["date"].astype(str), milestones["label"]))]
 
 
 def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
@@ -211,9 +223,12 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                                      legend=alt.Legend(format=fmt, orient="right")),
                      tooltip=tooltip)
              .project(type="mercator"))
-    hidden = (alt.Chart(data).mark_geoshape(stroke="white", strokeWidth=1.2, fill=HIDDEN_FILL)
+    hidden = (alt.Chart(data).mark_geoshape(stroke="#bbbbbb", strokeWidth=1)
               .transform_calculate(**calc).transform_filter("datum.status != 'ok'")
-              .encode(tooltip=tooltip).project(type="mercator"))
+              .encode(tooltip=tooltip,
+                      fill=alt.condition("datum.status == 'none'", alt.value(NONE_FILL),
+                                         alt.value(HIDDEN_FILL)))
+              .project(type="mercator"))
     outline = (alt.Chart(data).mark_geoshape(fill=None, strokeWidth=3)
                .transform_calculate(**calc)
                .encode(stroke=alt.condition(f"datum.district == {json.dumps(selected or '')}",

@@ -74,7 +74,8 @@ def period_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
                 by: str = "one") -> pd.DataFrame:
     """One metric's published rows: `by` = "one" (the view's period and place),
-    "district" (each district, the view's period) or "month" (the view's place, every month).
+    "district" (each district, the view's period), "month" or "quarter" (the view's place,
+    every month or quarter).
 
     Universe: as the metric's table in the catalog.
     """
@@ -87,8 +88,9 @@ def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
     for column, value in fixed.items():
         conditions.append(f"and {column} = ${column}")
         params[column] = value
-    if by == "month":
-        conditions.append("and period_type = 'month'")
+    if by in ("month", "quarter"):
+        conditions.append("and period_type = $by")
+        params["by"] = by
     else:
         conditions += ["and period_type = $period_type", "and period = $period"]
         params |= {"period_type": view.period_type, "period": view.period}

@@ -188,8 +188,8 @@ def chart_text(title: str, subtitle: str, extra: list[str] | None = None) -> Cha
 # --- values -----------------------------------------------------------------------------
 
 def value_text(metric: str, row: pd.Series | None) -> str:
-    if row is None:
-        return tr("value.not_published")
+    if row is None:  # no published row: no calls of this kind here and then
+        return "–"
     if row["status"] == "ok":
         return format_value(METRICS[metric], row["value"])
     return {"suppressed": "<11", "few": "n<20"}[row["status"]]
@@ -202,7 +202,7 @@ def count_text(n) -> str:
 def detail_text(metric: str, row: pd.Series | None) -> str:
     """Numerator of denominator, the 95% interval, and unstable when so."""
     if row is None:
-        return ""
+        return tr("value.none")
     m = METRICS[metric]
     parts = []
     if m.numerator:
@@ -240,7 +240,8 @@ def chart_block(chart: alt.TopLevelMixin, frame: pd.DataFrame, text: ChartText, 
     kwargs = {}
     if on_select is not None:
         kwargs = dict(on_select=on_select, selection_mode="pick")
-    event = st.altair_chart(chart, key=key, alt=description, **kwargs)
+    # theme=None: what the visitor sees is exactly what the PNG and SVG exports draw
+    event = st.altair_chart(chart, key=key, alt=description, theme=None, **kwargs)
     cols = st.columns(3)
     cols[0].download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",
                             mime="image/png", key=f"{key}_png", on_click="ignore",

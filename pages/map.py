@@ -25,7 +25,7 @@ rows = {r["district"]: r for _, r in by_district.iterrows()}
 features, frame_rows = [], []
 for _, d in geo.iterrows():
     r = rows.get(d["district"])
-    status = r["status"] if r is not None else "suppressed"
+    status = r["status"] if r is not None else "none"  # no published row: no calls at all
     value = None if r is None or status != "ok" else float(r["value"])
     shown = charts.hidden_label(status, format_value(m, value) if value is not None else "")
     features.append({"type": "Feature", "geometry": json.loads(d["geometry_geojson"]),

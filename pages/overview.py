@@ -17,12 +17,17 @@ columns = st.columns(3)
 for i, metric in enumerate(HEADLINE):
     row = ui.one_row(metric)
     months = ui.query("metric_rows", metric, v, by="month")
+    if (months["status"] == "ok").mean() < 0.8:  # a line of mostly gaps says nothing
+        months = ui.query("metric_rows", metric, v, by="quarter")
+        trend_note = ui.tr("overview.trend_quarter")
+    else:
+        trend_note = ui.tr("overview.trend_month")
     with columns[i % 3].container(border=True):
         st.metric(ui.metric_label(metric), ui.value_text(metric, row),
                   help=ui.tr(f"metric.{metric}.definition"),
                   chart_data=months["value"].where(months["status"] == "ok").tolist(),
                   chart_type="line")
-        st.caption(ui.detail_text(metric, row))
+        st.caption(ui.detail_text(metric, row) + " · " + trend_note)
         st.caption(ui.tr(f"metric.{metric}.definition"))
 
 st.subheader(ui.tr("overview.unserved_title"))

@@ -24,10 +24,11 @@ for place in places:
     series.append(rows)
 d = pd.concat(series, ignore_index=True)
 title = ui.metric_label(metric, v)
+milestones = ui.query("milestones")
 text = ui.chart_text(title, ui.tr("trends.subtitle", place=ui.place_label(v)),
-                     extra=[ui.tr("trends.milestones_note")])
+                     extra=[ui.tr("trends.milestones_note"), *charts.milestone_lines(milestones)])
 if len(d):
-    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), ui.query("milestones"))
+    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), milestones)
     frame = d[["place", "period", "value", "ci_low", "ci_high", "numerator", "denominator", "status"]]
     ui.chart_block(chart, frame, text, f"trend_{metric}_{v.district}",
                    ui.describe(title, [(f"{r.series_label} {r.period}",

@@ -93,3 +93,21 @@ def squares_geojson(path: Path) -> Path:
                       "geometry": {"type": "Polygon", "coordinates": [ring]}})
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     return path
+
+
+def build_demo_public_file(folder: Path, calls: int, seed: int) -> Path:
+    """Demo exports run through the real pipeline: a public file like the app's first start."""
+    from etl.demo import write_demo
+    from etl.pipeline import run
+
+    write_demo(folder / "demo", calls=calls, seed=seed)
+    db = folder / "public.duckdb"
+    run(folder / "demo" / "sources.toml", db=db, warehouse_path=folder / "warehouse.duckdb",
+        progress=False)
+    return db
+
+
+@pytest.fixture(scope="session")
+def app_public_file(tmp_path_factory) -> Path:
+    """One public file from 60,000 demo calls, shared by the app, export and browser tests."""
+    return build_demo_public_file(tmp_path_factory.mktemp("app_public"), calls=60_000, seed=5)

@@ -1,0 +1,185 @@
+"""Every page through Streamlit's AppTest against a real public file: no exception, the
+numbers shown are the public file's, and a hidden value is never shown as a number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from outcomes.i18n import messages
+from outcomes.metrics import HEADLINE, METRICS, format_value
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["pages/overview.py", "pages/map.py", "pages/response_times.py", "pages/outcomes.py",
+         "pages/trends.py", "pages/district_brief.py", "pages/data_methods.py"]
+EN = messages("en")
+
+
+def _app(monkeypatch, db: Path, **filters) -> AppTest:
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    if filters:  # as a copied link would set them
+        at.session_state["_seeded"] = True
+        view = dict(period_type="pilot_to_date", period="pilot_to_date", district="all",
+                    call_type_group="all", responder_type="civilian_team", metric="coverage_rate",
+                    lang="en") | filters
+        for k, v in view.items():
+            at.session_state[f"f_{k}"] = v
+    return at
+
+
+def _published(db: Path, metric: str, district: str, period_type: str, period: str,
+               responder: str = "civilian_team") -> tuple[str, tuple | None]:
+    """The value as the public file holds it, formatted as the app must show it."""
+    m = METRICS[metric]
+    fixed = dict(m.fixed) | ({"responder_type": responder} if m.responder == "view" else {})
+    where = "".join(f" and {k} = ?" for k in fixed)
+    num = m.numerator or "null"
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            f"select {m.value}, {num}, {m.denominator} from {m.table} where period_type = ? "
+            f"and period = ? and district = ? and call_type_group = 'all'{where}",
+            [period_type, period, district, *fixed.values()]).fetchone()
+    if row is None:
+        return "–", None
+    value, numerator, denominator = row
+    if value is not None:
+        return format_value(m, value), row
+    if denominator is None or (m.numerator and numerator is None):
+        return "<11", row
+    return "n<20", row
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(monkeypatch, app_public_file, page):
+    at = _app(monkeypatch, app_public_file, district="1" if "brief" in page else "all")
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "every page has a title"
+    if page not in ("pages/data_methods.py", "pages/overview.py"):
+        charts = at.get("vega_lite_chart")
+        assert charts, f"{page} drew no chart"
+        for chart in charts:
+            spec = json.loads(chart.proto.spec)
+            assert spec.get("vconcat"), "charts carry their title and footer"
+
+
+def test_overview_numbers_are_the_public_files(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, period_type="fiscal_year", period="FY2025-26")
+    at.run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    for metric in HEADLINE:
+        label = EN[f"metric.{metric}.label"]
+        if METRICS[metric].responder == "view":
+            label += " (civilian crisis team)"
+        want, _ = _published(app_public_file, metric, "all", "fiscal_year", "FY2025-26")
+        assert shown[label] == want, metric
+
+
+def _suppressed_district(db: Path) -> tuple[str, str, str]:
+    """A district and fiscal year whose coverage numerator is a hidden count."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            "select district, period from coverage where period_type = 'fiscal_year' "
+            "and call_type_group = 'all' and district <> 'all' and civilian_calls is null "
+            "order by period, district::int limit 1").fetchone()
+    assert row, "the demo public file has at least one hidden district count"
+    return row[0], "fiscal_year", row[1]
+
+
+def test_hidden_count_is_shown_as_less_than_11_never_a_number(monkeypatch, app_public_file):
+    district, period_type, period = _suppressed_district(app_public_file)
+    at = _app(monkeypatch, app_public_file, district=district, period_type=period_type, period=period)
+    at.run()
+    assert not at.exception
+    coverage = next(m for m in at.metric if m.label == EN["metric.coverage_rate.label"])
+    assert coverage.value == "<11"
+    captions = " ".join(c.value for c in at.caption)
+    assert "<11 of" in captions
+    # the map labels and the data table behind it say the same
+    at.switch_page("pages/map.py").run()
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    features = next(d["values"] for d in _datasets(spec) if d["values"] and "geometry" in d["values"][0])
+    props = {f["properties"]["district"]: f["properties"] for f in features}
+    assert props[district]["value"] is None and props[district]["value_text"] == "<11"
+    assert len(features) == 15
+    for d, p in props.items():
+        want, _ = _published(app_public_file, "coverage_rate", d, period_type, period)
+        assert p["value_text"] == want, d
+
+
+def _datasets(spec: dict):
+    """Inline data anywhere in a Vega-Lite spec (Streamlit may move it to datasets)."""
+    for values in (spec.get("datasets") or {}).values():
+        yield {"values": values}
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), dict) and "values" in node["data"]:
+                yield node["data"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def test_district_brief_offers_the_pdf(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, district="1")
+    at.run()
+    at.switch_page("pages/district_brief.py").run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert EN["brief.download_pdf"] in labels
+
+
+def test_data_methods_offers_every_table_as_csv_and_parquet(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file)
+    at.run()
+    at.switch_page("pages/data_methods.py").run()
+    with duckdb.connect(str(app_public_file), read_only=True) as con:
+        tables = [r[0] for r in con.execute("select table_name from catalog").fetchall()]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("CSV") == len(tables) and labels.count("Parquet") == len(tables)
+
+
+def test_spanish(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, lang="es")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == messages("es")["overview.title"]
+
+
+def test_missing_public_file_is_a_clear_page(monkeypatch, tmp_path):
+    at = _app(monkeypatch, tmp_path / "missing.duckdb")
+    at.run()
+    assert not at.exception
+    assert "uv run etl run" in at.error[0].value
+
+
+def test_unreadable_public_file_is_a_clear_page(monkeypatch, tmp_path):
+    bad = tmp_path / "public.duckdb"
+    bad.write_bytes(b"\x00garbage" * 500)
+    at = _app(monkeypatch, bad)
+    at.run()
+    assert not at.exception
+    assert "cannot be read" in at.error[0].value
+
+
+def test_banner_dates_and_stale_warning(monkeypatch, app_public_file):
+    with duckdb.connect(str(app_public_file), read_only=True) as con:
+        through = con.execute("select max(data_through) from runs where status = 'ok'").fetchone()[0]
+    at = _app(monkeypatch, app_public_file)
+    at.run()
+    assert any(f"Data through {through}" in c.value for c in at.caption)
+    assert not at.warning
+    monkeypatch.setenv("OUTCOMES_STALE_HOURS", "0")
+    at = _app(monkeypatch, app_public_file)
+    at.run()
+    assert at.warning and f"Data through {through}" in at.warning[0].value

@@ -1,0 +1,92 @@
+"""The read side against a real public file: every value comes back as published, every
+value is bound (no text reaches SQL), and only catalog tables can be read whole."""
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from outcomes import queries
+from outcomes.metrics import METRICS
+from outcomes.view import View
+
+
+@pytest.fixture(scope="module")
+def con(app_public_file):
+    c = queries.connect(app_public_file)
+    yield c
+    c.close()
+
+
+def _published(app_public_file: Path, sql: str, params: list) -> list[tuple]:
+    with duckdb.connect(str(app_public_file), read_only=True) as c:
+        return c.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_metric_rows_are_the_published_values(con, app_public_file, metric):
+    m = METRICS[metric]
+    view = View(period_type="fiscal_year", period="FY2025-26")
+    got = queries.metric_rows(con, metric, view, by="district")
+    assert len(got) == 15
+    fixed = dict(m.fixed) | ({"responder_type": view.responder_type} if m.responder == "view" else {})
+    where = "".join(f" and {k} = ?" for k in fixed)
+    want = dict(_published(app_public_file,
+                           f"select district, {m.value} from {m.table} where period_type = ? and period = ? "
+                           f"and call_type_group = 'all' and district <> 'all'{where}",
+                           ["fiscal_year", "FY2025-26", *fixed.values()]))
+    for row in got.itertuples():
+        expected = want[row.district]
+        if expected is None:
+            assert row.status in ("suppressed", "few") and row.value != row.value  # NaN
+        else:
+            assert row.status == "ok" and row.value == pytest.approx(expected)
+
+
+def test_status_says_why_a_rate_is_missing(con, app_public_file):
+    rows = queries.metric_rows(con, "coverage_rate", View(period_type="month", period="2024-08"),
+                               by="district")
+    assert set(rows["status"]) <= {"ok", "few", "suppressed"}
+    for r in rows.itertuples():
+        if r.status == "few":
+            assert not pd.isna(r.numerator) and r.denominator < 20
+        if r.status == "suppressed":
+            assert pd.isna(r.denominator) or pd.isna(r.numerator)
+        if r.status == "ok":
+            assert r.denominator >= 20
+
+
+def test_values_are_bound_not_formatted(con):
+    hostile = View(district="1' or '1'='1", period="x'; drop table coverage; --")
+    assert queries.metric_rows(con, "coverage_rate", hostile).empty
+    assert queries.unserved(con, hostile).empty
+    assert len(queries.catalog(con)) > 10  # nothing was dropped (and the file is read-only)
+
+
+def test_only_catalog_tables_can_be_read_whole(con):
+    assert len(queries.published_table(con, "coverage")) > 0
+    with pytest.raises(KeyError, match="not a published table"):
+        queries.published_table(con, "duckdb_settings()")
+
+
+def test_missing_or_broken_file_gives_a_clear_error(tmp_path):
+    with pytest.raises(queries.PublicFileError, match="uv run etl run"):
+        queries.connect(tmp_path / "nope.duckdb")
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    with pytest.raises(queries.PublicFileError, match="cannot be read"):
+        queries.connect(broken)
+
+
+def test_connection_is_read_only(con):
+    with pytest.raises(duckdb.Error):
+        con.execute("create table x as select 1")
+
+
+def test_district_labels_sit_inside_their_district(con):
+    from shapely.geometry import Point, shape
+    import json
+
+    for d in queries.districts(con).itertuples():
+        assert shape(json.loads(d.geometry_geojson)).contains(Point(d.label_lon, d.label_lat))
