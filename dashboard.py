@@ -67,20 +67,22 @@ if problem:
     st.stop()
 
 v = ui.filters()
+# url paths are the page files' names: a fresh server's first request to a deep link is
+# routed by file name (see outcomes.ui.view), and must find the same page
 pages = [
     st.Page("pages/overview.py", title=t("nav.overview", v.lang), icon=":material/dashboard:",
             url_path="overview", default=True),
     st.Page("pages/map.py", title=t("nav.map", v.lang), icon=":material/map:", url_path="map"),
     st.Page("pages/response_times.py", title=t("nav.response_times", v.lang), icon=":material/timer:",
-            url_path="response-times"),
+            url_path="response_times"),
     st.Page("pages/outcomes.py", title=t("nav.outcomes", v.lang), icon=":material/fact_check:",
             url_path="outcomes"),
     st.Page("pages/trends.py", title=t("nav.trends", v.lang), icon=":material/show_chart:",
             url_path="trends"),
     st.Page("pages/district_brief.py", title=t("nav.district_brief", v.lang),
-            icon=":material/description:", url_path="district-brief"),
+            icon=":material/description:", url_path="district_brief"),
     st.Page("pages/data_methods.py", title=t("nav.data_methods", v.lang), icon=":material/menu_book:",
-            url_path="data-methods"),
+            url_path="data_methods"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

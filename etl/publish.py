@@ -41,6 +41,7 @@ UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 INTERVAL_STATES = ("valid", "missing", "negative", "over_24h")
 INTERVALS = ("dispatch_to_scene", "received_to_scene")
+QUANTILES = {"p25_minutes": 0.25, "median_minutes": 0.5, "p75_minutes": 0.75, "p90_minutes": 0.9}
 DISTRICT_LEAVES = tuple(str(i) for i in range(1, 16)) + ("outside_city", "unknown")
 ELIGIBLE_LEAVES = ("eligible_served",) + tuple(f"eligible_unserved_{r}" for r in UNSERVED)
 ALL = "all"
@@ -349,10 +350,11 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
                          periods: pd.DataFrame) -> pd.DataFrame:
     """Median and 90th percentile minutes, only where the valid count is shown and >= min."""
     con.register("period_bridge", periods)
+    # all four quantiles of an interval from one sort: quantile_cont over a list
     quantiles = ",\n".join(
-        f"quantile_cont({i}_seconds, {q}) filter (where u.{i.split('_')[0]}_interval = 'valid')"
-        f" / 60.0 as {i}__{name}"
-        for i in INTERVALS for q, name in ((0.5, "median_minutes"), (0.9, "p90_minutes")))
+        f"quantile_cont({i}_seconds, {list(QUANTILES.values())}) "
+        f"filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__q"
+        for i in INTERVALS)
     counts = ",\n".join(f"count(*) filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__valid_n"
                          for i in INTERVALS)
     # one pass over calls x periods for both intervals
@@ -369,9 +371,10 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
             (p.period_type, p.period, u.district, u.responder_type),
             (p.period_type, p.period, u.responder_type))
     """).df()
+    _split_quantiles(both)
     frames = []
     for interval in INTERVALS:
-        cols = {f"{interval}__{c}": c for c in ("median_minutes", "p90_minutes", "valid_n")}
+        cols = {f"{interval}__{c}": c for c in (*QUANTILES, "valid_n")}
         q = both[KEYS + ["responder_type", *cols]].rename(columns=cols)
         q = q[q["valid_n"] > 0]
         keys = KEYS + ["responder_type"]
@@ -386,7 +389,7 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
         if not (df["valid_n"].isna() | (df["valid_n"] == df["valid_intervals"]) | df["valid_intervals"].isna()).all():
             raise AssertionError("response-time counts disagree with the cube")
         shown = df["valid_intervals"].notna() & (df["valid_intervals"].astype("Float64") >= settings.min_denominator())
-        for c in ("median_minutes", "p90_minutes"):
+        for c in QUANTILES:
             df[c] = np.where(shown.to_numpy(dtype=bool), df[c].round(1), np.nan)
         df["unstable"] = shown & (df["valid_intervals"].astype("Float64") < settings.unstable_denominator())
         df["unstable"] = df["unstable"].fillna(False).astype(bool)
@@ -394,9 +397,62 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
         frames.append(df.drop(columns=["valid_n"]))
     con.unregister("period_bridge")
     out = pd.concat(frames, ignore_index=True)
-    cols = keys + ["interval", "median_minutes", "p90_minutes", "unstable"]
+    cols = keys + ["interval", *QUANTILES, "unstable"]
     cols += [c for s in INTERVAL_STATES for c in (f"{s}_intervals", f"{s}_intervals_flag")]
     return out[cols]
+
+
+def _split_quantiles(df: pd.DataFrame) -> None:
+    """<interval>__q (a list of minutes, or NULL) -> one column per quantile, in place."""
+    for interval in INTERVALS:
+        lists = df.pop(f"{interval}__q")
+        for k, name in enumerate(QUANTILES):
+            df[f"{interval}__{name}"] = [v[k] / 60.0 if isinstance(v, (list, np.ndarray)) else None
+                                         for v in lists]
+
+
+def hour_band_times_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """Response-time quartiles and 90th percentile by 6-hour band of the call, citywide.
+
+    Universe: as response_times, citywide (hour of day is never published by place).
+    No counts: a band's quantiles are published only where it holds at least the minimum
+    denominator of valid intervals, and then flagged unstable under 50, so the table says
+    of any band only that it has 20 or more calls, never a count.
+    """
+    con.register("period_bridge", periods)
+    quantiles = ",\n".join(
+        f"quantile_cont({i}_seconds, {list(QUANTILES.values())}) "
+        f"filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__q,\n"
+        f"count(*) filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__valid_n"
+        for i in INTERVALS)
+    both = con.execute(f"""
+        select p.period_type, p.period, u.responder_type,
+               lpad((hour(u.received_hour) // 6 * 6)::varchar, 2, '0') || '-'
+                   || lpad((hour(u.received_hour) // 6 * 6 + 6)::varchar, 2, '0') as hour_band,
+               {quantiles}
+        from universe u join period_bridge p on p.month = u.month
+        -- the same periods as calls by hour: a month split four ways is mostly too small
+        where u.responder_type <> 'phone'
+          and p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
+        group by all
+    """).df()
+    con.unregister("period_bridge")
+    _split_quantiles(both)
+    frames = []
+    for interval in INTERVALS:
+        cols = {f"{interval}__{c}": c for c in (*QUANTILES, "valid_n")}
+        df = both[["period_type", "period", "responder_type", "hour_band", *cols]].rename(columns=cols)
+        shown = df["valid_n"] >= settings.min_denominator()
+        df = df[shown].copy()
+        for c in QUANTILES:
+            df[c] = df[c].astype(float).round(1)
+        df["unstable"] = df["valid_n"] < settings.unstable_denominator()
+        df["interval"] = interval
+        frames.append(df.drop(columns=["valid_n"]))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["period_type", "period", "responder_type", "hour_band", "interval", *QUANTILES,
+                "unstable"]].sort_values(["period_type", "period", "responder_type", "interval",
+                                          "hour_band"]).reset_index(drop=True)
 
 
 def hourly_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
@@ -588,6 +644,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
                    "referral_offered", "referral_accepted"), RESPONDERS, "event"),
         "response_times": response_times_table(con, cube, periods),
         "calls_by_hour": hourly,
+        "response_times_by_hour_band": hour_band_times_table(con, periods),
         "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
         "use_of_force_matched": matched_force_table(con, periods, cube),
         "repeat_contact": repeat_contact_table(con, periods, data_through) if data_through else

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 TEXT_DIMENSIONS = {
     "period_type", "period", "district", "call_type_group", "responder_type", "item",
     "unserved_reason", "involvement", "event", "outcome", "interval", "call_origin",
-    "hour_of_day", "weekday", "comparison",
+    "hour_of_day", "weekday", "comparison", "hour_band",
 }
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
@@ -99,12 +99,20 @@ TABLES: tuple[Table, ...] = (
           "the civilian team's mix of strata. Citywide only."),
     Table("response_times", "Response times, minutes",
           "period_type,period,district,call_type_group,responder_type,interval",
-          "median_minutes,p90_minutes,valid_intervals,missing_intervals,negative_intervals,"
-          "over_24h_intervals",
+          "p25_minutes,median_minutes,p75_minutes,p90_minutes,valid_intervals,missing_intervals,"
+          "negative_intervals,over_24h_intervals",
           PUBLIC_UNIVERSE + " Responders sent to the scene (not phone).",
           "dispatch_to_scene: assigned (dispatched) to on scene; received_to_scene: call "
-          "received to on scene. Median and 90th percentile by linear interpolation; invalid "
+          "received to on scene. Quartiles and 90th percentile by linear interpolation; invalid "
           "intervals (missing, negative, over 24 hours) are excluded and counted."),
+    Table("response_times_by_hour_band", "Response times by 6-hour band of the call (citywide)",
+          "period_type,period,responder_type,hour_band,interval",
+          "p25_minutes,median_minutes,p75_minutes,p90_minutes",
+          PUBLIC_UNIVERSE + " Responders sent to the scene (not phone); citywide; years, fiscal "
+          "years and pilot to date.",
+          "As response_times, by the hour the call was received (00-06, 06-12, 12-18, 18-24). "
+          "No counts are published here: a band appears only where it has at least 20 valid "
+          "intervals (flagged unstable under 50)."),
     Table("calls_by_hour", "Calls by hour of day and weekday (citywide)",
           "period_type,period,responder_type,hour_of_day,weekday", "calls",
           PUBLIC_UNIVERSE, "Hour of day and weekday are published citywide only."),

@@ -118,6 +118,44 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
     return finish(alt.layer(*layers), text)
 
 
+def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
+                 value_title: str) -> alt.VConcatChart:
+    """Minutes per category (`label`): a box from the 25th to the 75th percentile, a line to
+    the 90th, the median marked and written; hidden rows say why instead.
+
+    df: label, p25_minutes, median_minutes, p75_minutes, p90_minutes, status.
+    """
+    d = df.copy()
+    ok = d["status"] == "ok"
+    d["value_text"] = [hidden_label(s, f"{m:.1f}" if s == "ok" else "")
+                       for m, s in zip(d["median_minutes"], d["status"])]
+    for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
+        d[c] = d[c].where(ok)
+    order = list(d["label"])
+    y = alt.Y("label:N", sort=order, title=category_title)
+    base = alt.Chart(d, width=WIDTH - 170, height=max(60, 34 * len(d)))
+    tooltip = [alt.Tooltip("label:N", title=category_title),
+               alt.Tooltip("p25_minutes:Q", title="25th percentile", format=".1f"),
+               alt.Tooltip("median_minutes:Q", title="median", format=".1f"),
+               alt.Tooltip("p75_minutes:Q", title="75th percentile", format=".1f"),
+               alt.Tooltip("p90_minutes:Q", title="90th percentile", format=".1f")]
+    color = alt.Color("responder_type:N", legend=None,
+                      scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())))
+    layers = [
+        base.mark_rule(strokeWidth=1.5, color="#555").encode(y=y, x="p75_minutes:Q", x2="p90_minutes:Q"),
+        base.mark_bar(size=18, opacity=0.85).encode(
+            y=y, x=alt.X("p25_minutes:Q", title=value_title, scale=alt.Scale(zero=True)),
+            x2="p75_minutes:Q", color=color, tooltip=tooltip),
+        base.mark_tick(color="white", thickness=3, size=18).encode(y=y, x="median_minutes:Q"),
+        base.mark_tick(color="#555", thickness=1.5, size=10).encode(y=y, x="p90_minutes:Q"),
+        base.mark_text(align="left", dx=6, fontSize=11, font=FONT).encode(
+            y=y, x=alt.X("lx:Q"), text="value_text:N",
+            color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")))
+        .transform_calculate(lx="datum.status == 'ok' ? datum.p90_minutes : 0"),
+    ]
+    return finish(alt.layer(*layers), text)
+
+
 def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                  value_title: str, series_title: str) -> alt.VConcatChart:
     """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""
@@ -160,13 +198,13 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     d["value_text"] = _value_text(d, kind)
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
-    base = alt.Chart(d, width=WIDTH - 60, height=260)
+    base = alt.Chart(d, width=WIDTH - 160, height=260)
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
     series = list(dict.fromkeys(d["series_label"]))
-    color = alt.Color("series_label:N", title=None, sort=series,
-                      scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]),
-                      legend=alt.Legend(orient="top-left", fillColor="white", padding=4)
-                      if len(series) > 1 else None)
+    # lines are named at their last shown point, not in a legend: a legend inside a
+    # composed chart (the district brief) lands away from its lines
+    color = alt.Color("series_label:N", title=None, sort=series, legend=None,
+                      scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]))
     tooltip = [alt.Tooltip("month:T", format="%B %Y", title="Month"),
                alt.Tooltip("series_label:N", title=""),
                alt.Tooltip("value_text:N", title=value_title)]
@@ -178,6 +216,11 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
         base.mark_line(strokeWidth=2).encode(
             x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)), color=color),
         base.mark_point(filled=True, size=30).encode(x=x, y="drawn:Q", color=color, tooltip=tooltip),
+        base.transform_filter("datum.status == 'ok'").transform_window(
+            rank="rank()", sort=[alt.SortField("month", order="descending")], groupby=["series_label"]
+        ).transform_filter("datum.rank == 1").mark_text(
+            align="left", dx=6, fontSize=10, font=FONT, fontWeight="bold"
+        ).encode(x=x, y="drawn:Q", text="series_label:N", color=color),
         base.transform_filter("datum.status != 'ok'").mark_tick(
             color="#777", thickness=2, size=10).encode(x=x, y=alt.value(255), tooltip=tooltip),
     ]
@@ -210,7 +253,6 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
     fmt, _ = SCALE[kind]
     data = alt.Data(values=features)
     width, height = WIDTH - 40, 520
-    proj = alt.Projection(type="mercator")
     calc = dict(district="datum.properties.district", name="datum.properties.name",
                 value="datum.properties.value", status="datum.properties.status",
                 value_text="datum.properties.value_text")

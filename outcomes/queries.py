@@ -132,6 +132,12 @@ def response_times(con: duckdb.DuckDBPyConnection, view: View,
                district="*" if every_district else view.district)
 
 
+def hour_band_times(con: duckdb.DuckDBPyConnection, view: View, interval: str) -> pd.DataFrame:
+    """Universe: as response_times, citywide, by the 6-hour band the call came in."""
+    return _df(con, "hour_band_times", period_type=view.period_type, period=view.period,
+               interval=interval)
+
+
 def outcomes_by_responder(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
     return _df(con, "outcomes_by_responder", period_type=view.period_type, period=view.period,
                district=view.district, call_type_group=view.group_for_query)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
-from outcomes.i18n import label, t
+from outcomes.i18n import t
 from outcomes.metrics import METRICS, format_value
 
 v = ui.view()

@@ -8,6 +8,15 @@ from outcomes import charts, ui
 from outcomes.i18n import label
 from outcomes.metrics import RESPONDER_TYPES
 
+QUARTILES = ["p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"]
+
+
+def _spread(r) -> str:
+    if r.status != "ok":
+        return charts.hidden_label(r.status, "")
+    return ui.tr("rt.spread", p25=f"{r.p25_minutes:.1f}", median=f"{r.median_minutes:.1f}",
+                 p75=f"{r.p75_minutes:.1f}", p90=f"{r.p90_minutes:.1f}")
+
 v = ui.view()
 st.title(ui.tr("rt.title"))
 st.markdown(ui.tr("rt.intro", place=ui.slice_label(v)))
@@ -25,23 +34,20 @@ for responder in RESPONDER_TYPES:
     if not len(r):
         continue
     r = r.iloc[0]
-    for stat, col in (("median", "median_minutes"), ("p90", "p90_minutes")):
-        status = "ok" if pd.notna(r[col]) else ("suppressed" if pd.isna(r["valid_intervals"]) else "few")
-        rows.append({"label": label("responder", responder, v.lang), "responder_type": responder,
-                     "series": stat, "series_label": ui.tr(f"rt.{stat}"), "value": r[col],
-                     "status": status, "valid_intervals": r["valid_intervals"]})
+    status = ("ok" if pd.notna(r["median_minutes"])
+              else ("suppressed" if pd.isna(r["valid_intervals"]) else "few"))
+    rows.append({"label": label("responder", responder, v.lang), "responder_type": responder,
+                 **{c: r[c] for c in QUARTILES}, "status": status,
+                 "valid_intervals": r["valid_intervals"]})
 by_responder = pd.DataFrame(rows)
 title = ui.tr("rt.by_responder_title", interval=label("interval", interval, v.lang))
-text = ui.chart_text(title, ui.slice_label(v))
+text = ui.chart_text(title, ui.slice_label(v), extra=[ui.tr("rt.box_legend")])
 if len(by_responder):
-    chart = charts.grouped_bars(by_responder, text, "minutes", ui.tr("rt.responder"),
-                                ui.tr("rt.minutes"), ui.tr("rt.statistic"))
-    frame = by_responder[["responder_type", "series", "value", "status", "valid_intervals"]].rename(
-        columns={"series": "statistic", "value": "minutes"})
+    chart = charts.distribution(by_responder, text, ui.tr("rt.responder"), ui.tr("rt.minutes"))
+    frame = by_responder[["responder_type", *QUARTILES, "valid_intervals", "status"]]
     ui.chart_block(chart, frame, text, f"response_times_{interval}_{v.period}",
-                   ui.describe(title, [(f"{r.label}, {r.series_label}",
-                                        charts.hidden_label(r.status, f"{r.value:.1f} min"))
-                                       for r in by_responder.itertuples()]), key="rt_responder")
+                   ui.describe(title, [(r.label, _spread(r)) for r in by_responder.itertuples()]),
+                   key="rt_responder")
 else:
     st.info(ui.tr("value.not_published"))
 
@@ -81,4 +87,35 @@ if len(d):
                               for r in d.itertuples()]), key="rt_district")
 else:
     st.info(ui.tr("value.not_published"))
+st.subheader(ui.tr("rt.hour_band_title"))
 st.caption(ui.tr("rt.hour_band_note"))
+bands = ui.query("hour_band_times", v, interval)
+if v.period_type in ("year", "fiscal_year", "pilot_to_date"):
+    want = [r for r in RESPONDER_TYPES if r != "phone"]
+    grid = pd.MultiIndex.from_product([["00-06", "06-12", "12-18", "18-24"], want],
+                                      names=["hour_band", "responder_type"]).to_frame(index=False)
+    b = grid.merge(bands, on=["hour_band", "responder_type"], how="left")
+    b = b[b["responder_type"].isin(bands["responder_type"]) | b["median_minutes"].notna()]
+    hb = pd.DataFrame({
+        "label": b["hour_band"].str.replace("-", "–") + " h", "hour_band": b["hour_band"],
+        "series": b["responder_type"],
+        "series_label": [label("responder", r, v.lang) for r in b["responder_type"]],
+        "value": b["median_minutes"], "p90_minutes": b["p90_minutes"],
+        "status": ["ok" if pd.notna(m) else "few" for m in b["median_minutes"]],
+    })
+    if len(hb):
+        title_h = ui.tr("rt.hour_band_chart", interval=label("interval", interval, v.lang))
+        text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}",
+                               extra=[ui.tr("rt.hour_band_hidden")])
+        chart_h = charts.grouped_bars(hb, text_h, "minutes", ui.tr("rt.hour_band_axis"),
+                                      ui.tr("rt.median_minutes"), ui.tr("rt.responder"))
+        ui.chart_block(chart_h, hb[["hour_band", "series", "value", "p90_minutes", "status"]].rename(
+            columns={"series": "responder_type", "value": "median_minutes"}), text_h,
+            f"response_times_by_hour_band_{interval}_{v.period}",
+            ui.describe(title_h, [(f"{r.label}, {r.series_label}",
+                                   charts.hidden_label(r.status, f"{r.value:.1f} min"))
+                                  for r in hb.itertuples()]), key="rt_hour_band")
+    else:
+        st.info(ui.tr("value.not_published"))
+else:
+    st.info(ui.tr("rt.hour_band_periods"))

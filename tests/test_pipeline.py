@@ -237,6 +237,29 @@ def test_response_times_match(demo_run, truth):
         _check_count(row.missing_intervals, row.missing_intervals_flag, int(s.isna().sum()))
         assert row.median_minutes == pytest.approx(round(np.percentile(valid, 50) / 60, 1))
         assert row.p90_minutes == pytest.approx(round(np.percentile(valid, 90) / 60, 1))
+        assert row.p25_minutes == pytest.approx(round(np.percentile(valid, 25) / 60, 1))
+        assert row.p75_minutes == pytest.approx(round(np.percentile(valid, 75) / 60, 1))
+
+
+def test_response_times_by_hour_band_match(demo_run, truth):
+    hb = _public(demo_run, "response_times_by_hour_band")
+    assert set(hb.columns) & {"valid_intervals", "calls"} == set()  # no counts by time of day
+    u = truth[truth["universe"] & truth["pilot_month"]]
+    band = (u["received_hour"].dt.hour // 6 * 6).map(lambda h: f"{h:02d}-{h + 6:02d}")
+    checked = 0
+    for (resp, b), s in u.groupby([u["responder_type"], band])["received_to_scene_seconds"]:
+        if resp == "phone":
+            continue
+        valid = s[(s >= 0) & (s <= 86400)].to_numpy(dtype=float)
+        row = hb[(hb.period == "pilot_to_date") & (hb.responder_type == resp) & (hb.hour_band == b)
+                 & (hb.interval == "received_to_scene")]
+        if len(valid) < 20:
+            assert row.empty
+            continue
+        assert row.iloc[0].median_minutes == pytest.approx(round(np.percentile(valid, 50) / 60, 1))
+        assert row.iloc[0].p90_minutes == pytest.approx(round(np.percentile(valid, 90) / 60, 1))
+        checked += 1
+    assert checked >= 8
 
 
 def test_repeat_contact_matches(demo_run, truth):

@@ -1,6 +1,6 @@
--- medians and 90th percentiles for one interval, with the intervals left out counted
+-- quartiles and 90th percentiles for one interval, with the intervals left out counted
 select period_type, period, district, responder_type, interval,
-       median_minutes, p90_minutes, coalesce(unstable, false) as unstable,
+       p25_minutes, median_minutes, p75_minutes, p90_minutes, coalesce(unstable, false) as unstable,
        valid_intervals, missing_intervals, negative_intervals, over_24h_intervals
 from response_times
 where period_type = $period_type
