@@ -183,3 +183,37 @@ def test_banner_dates_and_stale_warning(monkeypatch, app_public_file):
     at = _app(monkeypatch, app_public_file)
     at.run()
     assert at.warning and f"Data through {through}" in at.warning[0].value
+
+
+def _public_rows(db: Path, sql: str, params: list):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).df()
+
+
+def test_response_time_and_outcome_tables_are_the_public_files(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, period_type="year", period="2025")
+    at.run()
+    at.switch_page("pages/response_times.py").run()
+    assert not at.exception
+    drawn = at.dataframe[0].value  # the data table behind the first chart
+    want = _public_rows(app_public_file,
+                        "select responder_type, p25_minutes, median_minutes, p75_minutes, p90_minutes "
+                        "from response_times where period_type = 'year' and period = '2025' and "
+                        "district = 'all' and call_type_group = 'all' and interval = 'dispatch_to_scene'",
+                        [])
+    merged = drawn.merge(want, on="responder_type", suffixes=("", "_public"))
+    assert len(merged) == len(want) > 0
+    for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
+        assert (merged[c].fillna(-1) == merged[f"{c}_public"].fillna(-1)).all(), c
+
+    at.switch_page("pages/outcomes.py").run()
+    assert not at.exception
+    drawn = at.dataframe[0].value
+    want = _public_rows(app_public_file,
+                        "select responder_type, outcome, per_1000 from outcomes where period_type = 'year' "
+                        "and period = '2025' and district = 'all' and call_type_group = 'all'", [])
+    merged = drawn.merge(want, on=["responder_type", "outcome"], suffixes=("", "_public"))
+    assert len(merged) == len(drawn) > 0
+    assert (merged["per_1000"].fillna(-1) == merged["per_1000_public"].fillna(-1)).all()
+    hidden = merged[merged["per_1000_public"].isna()]
+    assert (hidden["status"] != "ok").all()  # drawn as "<11" / "n<20", never a bar
