@@ -1,0 +1,333 @@
+"""Real-browser tests: the dashboard served by `streamlit run`, driven in system Chromium.
+
+They prove what the unit tests cannot: every page runs and draws its charts in a browser,
+the download buttons hand over real files, a copied link reopens the same view, and the
+Spanish catalog reaches the screen. Fixtures (server, browser, pages) are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import duckdb
+import pandas as pd
+import pytest
+from playwright.sync_api import Locator, Page
+
+from outcomes.i18n import t
+from tests.e2e.conftest import SCREENSHOTS, Pages, Server, running_server
+
+RUN_TIMEOUT_S = 60  # the first load also warms the query cache
+QUIET_S = 1.0  # how long the app must stay idle to count as finished
+
+# (name, url path, query string) of every page of st.navigation. The default page (overview)
+# lives at the root: Streamlit gives a default page the url path "". The others' url paths are
+# their files' names (dashboard.py). The brief needs a district to draw anything.
+PAGES = [
+    ("overview", "", ""),
+    ("map", "map", ""),
+    ("response_times", "response_times", ""),
+    ("outcomes", "outcomes", ""),
+    ("trends", "trends", ""),
+    ("district_brief", "district_brief", "district=1"),
+    ("data_methods", "data_methods", ""),
+]
+FORMULA_START = ("=", "+", "-", "@")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def settle(page: Page, timeout_s: float = RUN_TIMEOUT_S) -> None:
+    """Wait for the page title and for the script run to end: no status widget ("Running…")
+    for QUIET_S in a row, since a run (or the deep-link rerun) may start a moment later."""
+    page.wait_for_selector("[data-testid=stMain] h1", timeout=timeout_s * 1000)
+    status = page.locator("[data-testid=stStatusWidget]")
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < QUIET_S:
+        if status.count():
+            quiet_since = time.monotonic()
+        if time.monotonic() > deadline:
+            pytest.fail(f"{page.url} still running after {timeout_s}s: {status.first.inner_text()!r}")
+        page.wait_for_timeout(100)
+
+
+def open_page(page: Page, server: Server, path: str, query: str = "") -> None:
+    """Open a page by its URL as a visitor's link would, and check it ran: that very page
+    (no "Page not found" fallback to the overview) and no exception."""
+    page.goto(f"{server.url}/{path}" + (f"?{query}" if query else ""))
+    settle(page)
+    assert urlsplit(page.url).path == f"/{path}", f"opened /{path}, landed on {page.url}"
+    assert_no_page_not_found(page)
+    assert_no_exception(page)
+
+
+def assert_no_page_not_found(page: Page) -> None:
+    assert page.get_by_text("Page not found", exact=True).count() == 0, \
+        f"{page.url}: Streamlit did not find the page and ran the default page instead"
+
+
+def assert_no_exception(page: Page) -> None:
+    exceptions = page.locator("[data-testid=stException]")
+    assert exceptions.count() == 0, f"{page.url} shows an exception:\n{exceptions.first.inner_text()}"
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def full_page_screenshot(page: Page, name: str) -> Path:
+    """Streamlit scrolls inside <main>, so a full-page shot needs a viewport as tall as it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 16_000))})
+    page.wait_for_timeout(300)  # let the resized layout paint
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    return path
+
+
+CHART_REPORT_JS = """
+() => [...document.querySelectorAll('[data-testid=stMain] .vega-embed')].map(embed => {
+  const canvas = embed.querySelector('canvas');
+  const svg = embed.querySelector('svg.marks') || embed.querySelector('svg');
+  const el = canvas || svg;
+  if (!el) return {renderer: 'none', width: 0, height: 0, shapes: 0, inked: 0};
+  const box = el.getBoundingClientRect();
+  let inked = 0;  // canvas only: pixels that are neither transparent nor near-white
+  if (canvas && canvas.width && canvas.height) {
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < d.length; i += 4)
+      if (d[i + 3] > 0 && (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235)) inked++;
+  }
+  const shapes = svg ? [...svg.querySelectorAll('g.mark-shape path')]
+                         .filter(p => (p.getAttribute('d') || '').length > 10).length : 0;
+  return {renderer: canvas ? 'canvas' : 'svg', width: box.width, height: box.height, shapes, inked,
+          area: canvas ? canvas.width * canvas.height : 0};
+})
+"""
+
+
+def chart_report(page: Page, want: int = 1, timeout_s: float = 15) -> list[dict]:
+    """Every Vega chart in the main area; waits until `want` of them have a drawn size."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        report = page.evaluate(CHART_REPORT_JS)
+        drawn = [c for c in report if c["width"] > 0 and c["height"] > 0]
+        if len(drawn) >= want or time.monotonic() > deadline:
+            return report
+        page.wait_for_timeout(200)
+
+
+def sidebar_select(page: Page, label: str) -> Locator:
+    """The sidebar selectbox with this label (its input holds the shown value)."""
+    return (page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]")
+            .filter(has=page.get_by_text(label, exact=True)).locator("input"))
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option in a sidebar selectbox the way a visitor does, then wait for the rerun."""
+    sidebar_select(page, label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def sidebar_values(page: Page) -> list[str]:
+    return [i.input_value() for i in page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input").all()]
+
+
+def shown_view(page: Page) -> dict[str, object]:
+    """What a visitor reads: page path and query, title, filters, and every st.metric."""
+    parts = urlsplit(page.url)
+    return {
+        "path": parts.path,
+        "query": query_of(page.url),
+        "title": page.locator("[data-testid=stMain] h1").first.inner_text(),
+        "filters": sidebar_values(page),
+        "metrics": [m.inner_text() for m in page.locator("[data-testid=stMain] [data-testid=stMetric]").all()],
+        "subheaders": [h.inner_text() for h in page.locator("[data-testid=stMain] h2, [data-testid=stMain] h3").all()],
+    }
+
+
+def download(page: Page, button: Locator) -> tuple[str, bytes]:
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    dl = info.value
+    assert dl.failure() is None, f"download of {dl.suggested_filename} failed: {dl.failure()}"
+    return dl.suggested_filename, Path(dl.path()).read_bytes()
+
+
+def check_exported_csv(data: bytes, columns: set[str]) -> pd.DataFrame:
+    """Comment lines (title … "Data through" …) then a header with `columns`, and no cell a
+    spreadsheet would run as a formula (a negative number is allowed: it is not text)."""
+    text = data.decode("utf-8")
+    lines = text.splitlines()
+    comments = [ln for ln in lines if ln.startswith("# ")]
+    assert lines[: len(comments)] == comments, "comment lines must all come before the table"
+    assert len(comments) >= 4, comments
+    assert any(ln.startswith("# Data through ") for ln in comments), comments
+    frame = pd.read_csv(io.StringIO(text), comment="#")
+    assert columns <= set(frame.columns), (columns, list(frame.columns))
+    assert len(frame) > 0
+    rows = list(csv.reader(io.StringIO("\n".join(lines[len(comments):]))))
+    for row in rows:
+        for cell in row:
+            if cell.startswith(FORMULA_START):
+                try:
+                    float(cell)
+                except ValueError:
+                    pytest.fail(f"CSV cell {cell!r} would run as a spreadsheet formula")
+    return frame
+
+
+# --- tests -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "path", "query"), PAGES, ids=[name for name, _, _ in PAGES])
+def test_page_runs_and_draws(pages: Pages, app_server: Server, name: str, path: str, query: str) -> None:
+    """Each page, opened by its URL, finishes running with no exception and no uncaught
+    JavaScript error, and its charts are really drawn (nonzero size; on the map, the 15
+    district shapes); a full-page screenshot is kept in test-artifacts/screenshots/."""
+    page = pages.new()
+    open_page(page, app_server, path, query)
+    charts = chart_report(page, want=0 if name == "data_methods" else 1)
+    full_page_screenshot(page, name)
+    assert not pages.errors(page), f"uncaught JavaScript errors on {name}: {pages.errors(page)}"
+
+    drawn = [c for c in charts if c["width"] > 0 and c["height"] > 0]
+    if name == "data_methods":  # tables and downloads, no charts
+        assert page.get_by_role("button", name="CSV", exact=True).count() > 0
+        assert page.get_by_role("button", name="Parquet", exact=True).count() > 0
+        return
+    assert drawn, f"no chart drew on {name}: {charts}"
+    if name == "map":
+        (chart,) = drawn
+        if chart["renderer"] == "svg":
+            assert chart["shapes"] >= 15, f"map drew {chart['shapes']} district shapes: {chart}"
+        else:
+            assert chart["inked"] > 0.05 * chart["area"], f"map canvas is (nearly) blank: {chart}"
+
+
+def test_chart_downloads(pages: Pages, app_server: Server) -> None:
+    """On Trends, the first chart's PNG, SVG and CSV buttons hand over real files: PNG bytes,
+    an SVG with the title and "Data through" footer, a CSV with its comment header and a
+    table free of spreadsheet formulas."""
+    page = pages.new()
+    open_page(page, app_server, "trends")
+    title = t("metric.coverage_rate.label")
+
+    name, png = download(page, page.locator(".st-key-trend_chart_png button"))
+    assert name.endswith(".png") and png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000, (name, len(png))
+
+    name, svg = download(page, page.locator(".st-key-trend_chart_svg button"))
+    svg_text = svg.decode("utf-8")
+    assert name.endswith(".svg") and svg_text.lstrip().startswith("<svg"), name
+    assert "Data through" in svg_text and title in svg_text
+
+    name, data = download(page, page.locator(".st-key-trend_chart_csv button"))
+    assert name.endswith(".csv"), name
+    frame = check_exported_csv(data, {"place", "period", "value", "numerator", "denominator", "status"})
+    assert data.decode().startswith(f"# {title}\n")
+    assert set(frame["status"]) <= {"ok", "suppressed", "few"}
+
+
+def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
+    """The district brief's one-page PDF is a real PDF of some size, and its CSV carries the
+    same comment header as the chart exports."""
+    page = pages.new()
+    open_page(page, app_server, "district_brief", "district=1")
+    assert "Council District 1" in page.locator("[data-testid=stMain] h2").first.inner_text()
+
+    name, pdf = download(page, page.get_by_role("button", name=t("brief.download_pdf")))
+    assert name.startswith("district_1_brief") and name.endswith(".pdf"), name
+    assert pdf.startswith(b"%PDF"), pdf[:20]
+    assert len(pdf) > 5_000, len(pdf)
+    assert pdf.rstrip().endswith(b"%%EOF")
+
+    name, data = download(page, page.get_by_role("button", name=t("brief.download_csv")))
+    assert name.endswith(".csv"), name
+    check_exported_csv(data, {"metric", "district_value", "city_value"})
+
+
+def _a_year(db: Path) -> str:
+    """2025 if the public file publishes it, else its first calendar year."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        years = [r[0] for r in con.execute(
+            "select period from periods where period_type = 'year' order by period").fetchall()]
+    assert years, "the public file publishes no calendar year"
+    return "2025" if "2025" in years else years[0]
+
+
+def test_links_reproduce_the_view(pages: Pages, app_server: Server) -> None:
+    """A deep link sets the sidebar filters; changing a filter and switching page rewrite
+    the URL; and each URL, opened in a fresh browser context, shows the same view."""
+    year = _a_year(app_server.db)
+    page = pages.new()
+    open_page(page, app_server, "map", f"period_type=year&period={year}&district=7")
+    assert query_of(page.url) == {"period_type": ["year"], "period": [year], "district": ["7"]}, page.url
+    assert sidebar_select(page, t("filters.period_type")).input_value() == t("period_type.year")
+    assert sidebar_select(page, t("filters.period")).input_value() == year
+    assert sidebar_select(page, t("filters.district")).input_value() == "Council District 7"
+    assert "Council District 7" in shown_view(page)["subheaders"]
+
+    choose(page, t("filters.district"), "Council District 5")
+    page.wait_for_url(lambda url: query_of(url).get("district") == ["5"])
+    assert query_of(page.url) == {"period_type": ["year"], "period": [year], "district": ["5"]}, page.url
+    on_map, map_url = shown_view(page), page.url
+    assert on_map["metrics"] and on_map["metrics"][0].startswith("Council District 5"), on_map
+
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=t("nav.response_times")).click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/response_times")
+    settle(page)
+    assert_no_page_not_found(page)
+    assert_no_exception(page)
+    on_rt = shown_view(page)
+    assert on_rt["query"] == on_map["query"], (on_rt["query"], on_map["query"])
+    assert on_rt["title"] == t("rt.title")
+
+    for before, url in ((on_map, map_url), (on_rt, page.url)):
+        fresh = pages.new()
+        fresh.goto(url)
+        settle(fresh)
+        assert_no_page_not_found(fresh)
+        assert_no_exception(fresh)
+        after = shown_view(fresh)
+        assert after == before, f"{url} reopened differently:\n{after}\nvs\n{before}"
+
+
+def test_deep_link_on_a_fresh_server(pages: Pages, app_public_file: Path, tmp_path: Path) -> None:
+    """A server's very first request may be a deep link (a shared link opened after a
+    restart), which Streamlit routes by page file before st.navigation has run: it must still
+    show that page with the link's filters, and later deep links must work too."""
+    year = _a_year(app_public_file)
+    with running_server(app_public_file, tmp_path / "fresh.log") as server:
+        try:
+            page = pages.new()
+            open_page(page, server, "map", f"period_type=year&period={year}&district=3")
+            assert query_of(page.url) == {"period_type": ["year"], "period": [year], "district": ["3"]}
+            assert shown_view(page)["title"] == t("map.title")
+            assert sidebar_select(page, t("filters.district")).input_value() == "Council District 3"
+            assert chart_report(page)[0]["shapes"] >= 15
+
+            second = pages.new()
+            open_page(second, server, "data_methods", "lang=es")
+            assert shown_view(second)["title"] == t("dm.title", "es")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- fresh server output ---\n{server.log_tail()}") from exc
+
+
+def test_spanish(pages: Pages, app_server: Server) -> None:
+    """?lang=es puts the Spanish catalog on screen: page title, navigation and filters."""
+    page = pages.new()
+    open_page(page, app_server, "", "lang=es")
+    assert query_of(page.url).get("lang") == ["es"], page.url
+    title = page.locator("[data-testid=stMain] h1").first.inner_text()
+    assert title == t("overview.title", "es") != t("overview.title", "en"), title
+    nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+    assert t("nav.trends", "es") in nav, nav
+    assert sidebar_select(page, t("filters.district", "es")).input_value() == t("place.city", "es")
