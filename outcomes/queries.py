@@ -95,7 +95,8 @@ def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
         conditions += ["and period_type = $period_type", "and period = $period"]
         params |= {"period_type": view.period_type, "period": view.period}
     if by == "district":
-        conditions.append("and district <> 'all'")
+        # council districts only: not the city row, nor 'outside_city' / 'unknown'
+        conditions.append("and district in (select district from districts)")
     else:
         conditions.append("and district = $district")
         params["district"] = view.district

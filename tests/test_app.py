@@ -217,3 +217,14 @@ def test_response_time_and_outcome_tables_are_the_public_files(monkeypatch, app_
     assert (merged["per_1000"].fillna(-1) == merged["per_1000_public"].fillna(-1)).all()
     hidden = merged[merged["per_1000_public"].isna()]
     assert (hidden["status"] != "ok").all()  # drawn as "<11" / "n<20", never a bar
+
+
+@pytest.mark.parametrize("responder", ["co_response", "police", "fire_ems", "phone"])
+def test_pages_for_every_responder_type(monkeypatch, app_public_file, responder):
+    """Tables carry 'outside_city' and 'unknown' rows for some responders; pages draw only
+    the 15 council districts."""
+    at = _app(monkeypatch, app_public_file, responder_type=responder, period_type="year", period="2025")
+    at.run()
+    for page in PAGES[1:5]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])

@@ -6,6 +6,7 @@ from response_times
 where period_type = $period_type
   and period = $period
   and call_type_group = $call_type_group
-  -- $district = '*' asks for every district (the city row is dropped), else one district
-  and (district = $district or ($district = '*' and district <> 'all'))
+  -- $district = '*' asks for every council district (not the city row, nor
+  -- 'outside_city' / 'unknown'), else one district
+  and (district = $district or ($district = '*' and district in (select district from districts)))
 order by interval, responder_type, district
