@@ -16,15 +16,15 @@ def _table(rows: pd.DataFrame, headers: tuple[str, str, str, str]) -> alt.LayerC
     head = pd.DataFrame([{"i": 0, "label": headers[0], "district_text": headers[1],
                           "city_text": headers[2], "detail_text": headers[3]}])
     d = pd.concat([head, d], ignore_index=True)
-    base = alt.Chart(d, width=WIDTH, height=17 * len(d))
+    base = alt.Chart()
     y = alt.Y("i:O", axis=None)
     cols = [("label", 0, "left"), ("district_text", 330, "right"), ("city_text", 400, "right"),
             ("detail_text", 415, "left")]
     layers = [base.transform_filter(f"datum.i {op} 0").mark_text(
         align=align, baseline="middle", fontSize=9.5, font=FONT, fontWeight=weight,
-        limit=(325 if col == "label" else 0)).encode(x=alt.value(x), y=y, text=f"{col}:N")
+        limit=(325 if col == "label" else 0)).encode(x=alt.value(x), y=y, text=alt.Text(f"{col}:N"))
         for col, x, align in cols for op, weight in (("==", "bold"), (">", "normal"))]
-    return alt.layer(*layers)
+    return alt.layer(*layers, data=d, width=WIDTH, height=17 * len(d))
 
 
 def brief_chart(rows: pd.DataFrame, trend: pd.DataFrame, text: ChartText, headers: tuple[str, str, str, str],
@@ -32,6 +32,6 @@ def brief_chart(rows: pd.DataFrame, trend: pd.DataFrame, text: ChartText, header
                 milestones: pd.DataFrame | None) -> alt.VConcatChart:
     table = _table(rows, headers)
     line = charts.trend(trend, ChartText(trend_title, "", "", "", ""), kind, value_title, milestones)
-    inner = line.vconcat[0].properties(title=alt.TitleParams(trend_title, anchor="start", fontSize=12,
-                                                             font=FONT))
-    return charts.finish(alt.vconcat(table, inner, spacing=18), text)
+    inner = line.vconcat[0]
+    inner.title = alt.TitleParams(trend_title, anchor="start", fontSize=12, font=FONT)
+    return charts.finish(alt.VConcatChart(vconcat=[table, inner], spacing=18), text)

@@ -60,21 +60,23 @@ def _footer(text: ChartText, width: int = WIDTH) -> alt.Chart:
     lines = [{"i": i, "line": line} for i, line in enumerate(text.footer())]
     return (alt.Chart(alt.Data(values=lines), width=width, height=14 * len(lines))
             .mark_text(align="left", baseline="top", fontSize=10, color="#4d4d4d", font=FONT)
-            .encode(x=alt.value(0), y=alt.Y("i:O", axis=None), text="line:N"))
+            .encode(x=alt.value(0), y=alt.Y("i:O", axis=None), text=alt.Text("line:N")))
 
 
 def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt.VConcatChart:
     """The chart with its title and subtitle above and source, date and notes below."""
     subtitle = _wrap(text.subtitle, 100) if text.subtitle else []
-    return (alt.vconcat(chart, _footer(text, width), spacing=12)
-            .properties(title=alt.TitleParams(text.title, subtitle=subtitle, anchor="start",
-                                              fontSize=16, subtitleFontSize=12,
-                                              subtitleColor="#4d4d4d", font=FONT,
-                                              subtitleFont=FONT))
-            .configure_view(stroke=None)
-            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11,
-                            labelLimit=230)
-            .configure_legend(labelFont=FONT, titleFont=FONT))
+    # built in one constructor: Altair's chained methods deep-copy the whole chart, data
+    # included, each time (hundreds of ms for a map)
+    return alt.VConcatChart(
+        vconcat=[chart, _footer(text, width)], spacing=12,
+        title=alt.TitleParams(text.title, subtitle=subtitle, anchor="start", fontSize=16,
+                              subtitleFontSize=12, subtitleColor="#4d4d4d", font=FONT,
+                              subtitleFont=FONT),
+        config=alt.Config(view=alt.ViewConfig(stroke=None),
+                          axis=alt.AxisConfig(labelFont=FONT, titleFont=FONT, labelFontSize=11,
+                                              titleFontSize=11, labelLimit=230),
+                          legend=alt.LegendConfig(labelFont=FONT, titleFont=FONT)))
 
 
 def _value_text(df: pd.DataFrame, kind: str) -> pd.Series:
@@ -96,7 +98,8 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
     fmt, _ = SCALE[kind]
     order = list(d["label"])
     y = alt.Y("label:N", sort=order, title=category_title)
-    base = alt.Chart(d, width=WIDTH - 170, height=max(60, 26 * len(d)))
+    base = alt.Chart()  # data once, on the layer: see finish()
+    size = dict(width=WIDTH - 170, height=max(60, 26 * len(d)))
     color = (alt.Color(f"{color_by}:N", legend=None,
                        scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())))
              if color_by else alt.value("#1b7f79"))
@@ -108,14 +111,14 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                                color=color, tooltip=tooltip),
     ]
     if "ci_low" in d and d["ci_low"].notna().any():
-        layers.append(base.mark_rule(color="#222").encode(y=y, x="ci_low:Q", x2="ci_high:Q"))
+        layers.append(base.mark_rule(color="#222").encode(y=y, x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q")))
     layers.append(base.mark_text(align="left", dx=4, font=FONT, fontSize=11).encode(
-        y=y, x=alt.X("label_x:Q"), text="value_text:N",
+        y=y, x=alt.X("label_x:Q"), text=alt.Text("value_text:N"),
         color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777"))
     ).transform_calculate(
         label_x="datum.status == 'ok' ? (isValid(datum.ci_high) ? datum.ci_high : datum.drawn) : 0"
     ))
-    return finish(alt.layer(*layers), text)
+    return finish(alt.layer(*layers, data=d, **size), text)
 
 
 def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
@@ -133,7 +136,8 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
         d[c] = d[c].where(ok)
     order = list(d["label"])
     y = alt.Y("label:N", sort=order, title=category_title)
-    base = alt.Chart(d, width=WIDTH - 170, height=max(60, 34 * len(d)))
+    base = alt.Chart()
+    size = dict(width=WIDTH - 170, height=max(60, 34 * len(d)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("p25_minutes:Q", title="25th percentile", format=".1f"),
                alt.Tooltip("median_minutes:Q", title="median", format=".1f"),
@@ -142,18 +146,18 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     color = alt.Color("responder_type:N", legend=None,
                       scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())))
     layers = [
-        base.mark_rule(strokeWidth=1.5, color="#555").encode(y=y, x="p75_minutes:Q", x2="p90_minutes:Q"),
+        base.mark_rule(strokeWidth=1.5, color="#555").encode(y=y, x=alt.X("p75_minutes:Q"), x2=alt.X2("p90_minutes:Q")),
         base.mark_bar(size=18, opacity=0.85).encode(
             y=y, x=alt.X("p25_minutes:Q", title=value_title, scale=alt.Scale(zero=True)),
-            x2="p75_minutes:Q", color=color, tooltip=tooltip),
-        base.mark_tick(color="white", thickness=3, size=18).encode(y=y, x="median_minutes:Q"),
-        base.mark_tick(color="#555", thickness=1.5, size=10).encode(y=y, x="p90_minutes:Q"),
+            x2=alt.X2("p75_minutes:Q"), color=color, tooltip=tooltip),
+        base.mark_tick(color="white", thickness=3, size=18).encode(y=y, x=alt.X("median_minutes:Q")),
+        base.mark_tick(color="#555", thickness=1.5, size=10).encode(y=y, x=alt.X("p90_minutes:Q")),
         base.mark_text(align="left", dx=6, fontSize=11, font=FONT).encode(
-            y=y, x=alt.X("lx:Q"), text="value_text:N",
+            y=y, x=alt.X("lx:Q"), text=alt.Text("value_text:N"),
             color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")))
         .transform_calculate(lx="datum.status == 'ok' ? datum.p90_minutes : 0"),
     ]
-    return finish(alt.layer(*layers), text)
+    return finish(alt.layer(*layers, data=d, **size), text)
 
 
 def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
@@ -169,7 +173,8 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     labels = dict(zip(d["series"], d["series_label"]))
     y = alt.Y("label:N", sort=order, title=category_title)
     yoff = alt.YOffset("series:N", sort=domain)
-    base = alt.Chart(d, width=WIDTH - 190, height=max(80, 16 * len(d)))
+    base = alt.Chart()
+    size = dict(width=WIDTH - 190, height=max(80, 16 * len(d)))
     color = alt.Color("series:N", title=series_title,
                       scale=alt.Scale(domain=domain, range=[COLORS.get(s, "#999") for s in domain]),
                       legend=alt.Legend(orient="top", labelExpr=_label_expr(labels)))
@@ -179,10 +184,10 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     bars_ = base.mark_bar().encode(y=y, yOffset=yoff, color=color, tooltip=tooltip,
                                    x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)))
     labels_ = base.mark_text(align="left", dx=3, fontSize=9, font=FONT).encode(
-        y=y, yOffset=yoff, x=alt.X("lx:Q"), text="value_text:N",
+        y=y, yOffset=yoff, x=alt.X("lx:Q"), text=alt.Text("value_text:N"),
         color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")),
     ).transform_calculate(lx="datum.status == 'ok' ? datum.drawn : 0")
-    return finish(alt.layer(bars_, labels_), text)
+    return finish(alt.layer(bars_, labels_, data=d, **size), text)
 
 
 def _label_expr(labels: dict[str, str]) -> str:
@@ -198,7 +203,8 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     d["value_text"] = _value_text(d, kind)
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
-    base = alt.Chart(d, width=WIDTH - 160, height=260)
+    base = alt.Chart()
+    size = dict(width=WIDTH - 160, height=260)
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
     series = list(dict.fromkeys(d["series_label"]))
     # lines are named at their last shown point, not in a legend: a legend inside a
@@ -211,16 +217,16 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     layers = []
     if d["ci_low"].notna().any():
         layers.append(base.mark_area(opacity=0.15).encode(
-            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q", color=color))
+            x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"), color=color))
     layers += [
         base.mark_line(strokeWidth=2).encode(
             x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)), color=color),
-        base.mark_point(filled=True, size=30).encode(x=x, y="drawn:Q", color=color, tooltip=tooltip),
+        base.mark_point(filled=True, size=30).encode(x=x, y=alt.Y("drawn:Q"), color=color, tooltip=tooltip),
         base.transform_filter("datum.status == 'ok'").transform_window(
             rank="rank()", sort=[alt.SortField("month", order="descending")], groupby=["series_label"]
         ).transform_filter("datum.rank == 1").mark_text(
             align="left", dx=6, fontSize=10, font=FONT, fontWeight="bold"
-        ).encode(x=x, y="drawn:Q", text="series_label:N", color=color),
+        ).encode(x=x, y=alt.Y("drawn:Q"), text=alt.Text("series_label:N"), color=color),
         base.transform_filter("datum.status != 'ok'").mark_tick(
             color="#777", thickness=2, size=10).encode(x=x, y=alt.value(255), tooltip=tooltip),
     ]
@@ -231,11 +237,11 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
         mb = alt.Chart(m)
         layers += [
             mb.mark_rule(color="#999", strokeDash=[4, 3]).encode(
-                x="date:T", tooltip=[alt.Tooltip("label:N", title="")]),
+                x=alt.X("date:T"), tooltip=[alt.Tooltip("label:N", title="")]),
             mb.mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=9, color="#555",
-                         font=FONT, angle=0).encode(x="date:T", y=alt.value(0), text="short:N"),
+                         font=FONT, angle=0).encode(x=alt.X("date:T"), y=alt.value(0), text=alt.Text("short:N")),
         ]
-    return finish(alt.layer(*layers), text)
+    return finish(alt.layer(*layers, data=d, **size), text)
 
 
 def milestone_lines(milestones: pd.DataFrame) -> list[str]:
@@ -258,31 +264,31 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                 value_text="datum.properties.value_text")
     tooltip = [alt.Tooltip("name:N", title="District"), alt.Tooltip("value_text:N", title=value_title)]
     pick = alt.selection_point(name="pick", fields=["district"], on="click", empty=False)
-    shown = (alt.Chart(data, width=width, height=height).mark_geoshape(stroke="white", strokeWidth=1.2)
+    shown = (alt.Chart().mark_geoshape(stroke="white", strokeWidth=1.2)
              .transform_calculate(**calc).transform_filter("datum.status == 'ok'")
              .encode(color=alt.Color("value:Q", title=value_title,
                                      scale=alt.Scale(scheme="tealblues", zero=False),
                                      legend=alt.Legend(format=fmt, orient="right")),
                      tooltip=tooltip)
              .project(type="mercator"))
-    hidden = (alt.Chart(data).mark_geoshape(stroke="#bbbbbb", strokeWidth=1)
+    hidden = (alt.Chart().mark_geoshape(stroke="#bbbbbb", strokeWidth=1)
               .transform_calculate(**calc).transform_filter("datum.status != 'ok'")
               .encode(tooltip=tooltip,
                       fill=alt.condition("datum.status == 'none'", alt.value(NONE_FILL),
                                          alt.value(HIDDEN_FILL)))
               .project(type="mercator"))
-    outline = (alt.Chart(data).mark_geoshape(fill=None, strokeWidth=3)
+    outline = (alt.Chart().mark_geoshape(fill=None, strokeWidth=3)
                .transform_calculate(**calc)
                .encode(stroke=alt.condition(f"datum.district == {json.dumps(selected or '')}",
                                             alt.value("#111"), alt.value("transparent")),
                        tooltip=tooltip).project(type="mercator"))
     if selectable:
         outline = outline.add_params(pick)
-    labels = (alt.Chart(data).mark_text(fontSize=11, font=FONT, fontWeight="bold", color="#111")
+    labels = (alt.Chart().mark_text(fontSize=11, font=FONT, fontWeight="bold", color="#111")
               .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
                                    label="datum.properties.district + ': ' + datum.properties.value_text")
-              .encode(longitude="lon:Q", latitude="lat:Q", text="label:N").project(type="mercator"))
-    return finish(alt.layer(shown, hidden, outline, labels), text)
+              .encode(longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"), text=alt.Text("label:N")).project(type="mercator"))
+    return finish(alt.layer(shown, hidden, outline, labels, data=data, width=width, height=height), text)
 
 
 def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
@@ -294,7 +300,7 @@ def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
     d["cell_text"] = [("<11" if pd.isna(c) else "") for c in d["calls"]]
     days = [weekday_labels.get(w, w) for w in
             ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")]
-    base = alt.Chart(d, width=WIDTH - 90, height=220)
+    base = alt.Chart()
     x = alt.X("hour:O", title=hour_title)
     y = alt.Y("day:N", sort=days, title=None)
     tooltip = [alt.Tooltip("day:N", title=""), alt.Tooltip("hour:O", title=hour_title),
@@ -304,5 +310,5 @@ def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
         color=alt.condition("isValid(datum.calls)",
                             alt.Color("calls:Q", title=count_title, scale=alt.Scale(scheme="tealblues")),
                             alt.value(HIDDEN_FILL)))
-    marks = base.mark_text(fontSize=8, color="#555", font=FONT).encode(x=x, y=y, text="cell_text:N")
-    return finish(alt.layer(cells, marks), text)
+    marks = base.mark_text(fontSize=8, color="#555", font=FONT).encode(x=x, y=y, text=alt.Text("cell_text:N"))
+    return finish(alt.layer(cells, marks, data=d, width=WIDTH - 90, height=220), text)
