@@ -574,6 +574,80 @@ async def _concurrency(base: str, sizes: list[int], rounds: int, budget_s: float
 
 # --- main -----------------------------------------------------------------------------------
 
+def sessions_load(db: Path, views: list[dict[str, str]], sessions: int, duration_s: float,
+                  think_s: tuple[float, float] = (2.0, 8.0), seed: int = 3) -> dict:
+    """Server-side rerun latency with many sessions at once, without browsers.
+
+    `sessions` AppTest sessions run the real script in this one process (one GIL, as one
+    Streamlit server), each changing a filter or page after a random think time, for
+    `duration_s`. A rerun is timed from the change to the script's end, including waiting
+    for the CPU behind the other sessions. Visitors' browsers are not on this machine, so
+    they take no CPU here (the Chromium figures above include the browser's own work).
+    """
+    import random
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["OUTCOMES_DB"] = str(db)
+    pages = ["pages/overview.py", "pages/map.py", "pages/response_times.py", "pages/outcomes.py",
+             "pages/trends.py", "pages/district_brief.py"]
+    from outcomes.view import View
+
+    default = View()
+    rng = random.Random(seed)
+    apps = []
+    for i in range(sessions):
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        at.run()
+        apps.append(at)
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration_s
+
+    def visitor(at, r: random.Random) -> None:
+        while True:
+            time.sleep(r.uniform(*think_s))
+            if time.perf_counter() > stop_at:
+                return
+            view = r.choice(views)
+            try:
+                t = time.perf_counter()
+                if r.random() < 0.3:
+                    at.switch_page(r.choice(pages))
+                else:
+                    # district and responder only: AppTest checks a new period against the
+                    # previous run's period options before the app can reset it
+                    for k in ("district", "responder_type"):
+                        at.session_state[f"f_{k}"] = view.get(k, getattr(default, k))
+                at.run()
+                dt = time.perf_counter() - t
+                with lock:
+                    times.append(dt)
+                    if at.exception:
+                        errors.append(str(at.exception[0].value)[:120])
+            except Exception as exc:  # a failed rerun is counted, not fatal to the benchmark
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}"[:120])
+
+    threads = [threading.Thread(target=visitor, args=(at, random.Random(rng.random())), daemon=True)
+               for at in apps]
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=duration_s + 180)
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    return {"sessions": sessions, "duration_s": round(wall, 1), "think_s": list(think_s),
+            "reruns": len(times), "reruns_per_s": round(len(times) / wall, 2),
+            "p50_s": r1(pct(times, 50) if times else None), "p95_s": r1(pct(times, 95) if times else None),
+            "max_s": r1(max(times) if times else None), "process_cpu_s_per_s": round(cpu / wall, 2),
+            "errors": len(errors), "error_examples": sorted(set(errors))[:3]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=5_000_000)
@@ -586,6 +660,9 @@ def main() -> None:
     ap.add_argument("--skip-concurrency", action="store_true")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[10, 25])
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sessions", type=int, default=50,
+                    help="server-side sessions at once (AppTest, no browsers); 0 skips")
+    ap.add_argument("--sessions-seconds", type=float, default=60.0)
     ap.add_argument("--concurrency-budget", type=float, default=100.0,
                     help="seconds; no new size or round starts after it")
     args = ap.parse_args()
@@ -637,6 +714,15 @@ def main() -> None:
     figures["queries_over_target"] = slow
     figures["views"] = len(views)
 
+    if args.sessions:
+        load = sessions_load(db, views, args.sessions, args.sessions_seconds)
+        figures["sessions"] = load
+        say(f"{load['sessions']} sessions (server side, think time {load['think_s'][0]}-"
+            f"{load['think_s'][1]} s) for {load['duration_s']} s: {load['reruns']} reruns "
+            f"({load['reruns_per_s']}/s), p50 {load['p50_s']} s, p95 {load['p95_s']} s, "
+            f"max {load['max_s']} s; process CPU {load['process_cpu_s_per_s']} s/s; "
+            f"{load['errors']} errors {load['error_examples']}")
+
     if args.skip_browser:
         figures["first_render_s"] = {"skipped": "--skip-browser"}
         figures["concurrency"] = {"skipped": "--skip-browser"}
@@ -668,6 +754,8 @@ def main() -> None:
         "queries_under_50ms_p95": worst_q < TARGET_QUERY_MS,
         "first_render_under_2s": (all(c is not None and c < TARGET_RENDER_S for c in cold)
                                   if cold else None),
+        "sessions_rerun_p95_under_1s": (figures["sessions"]["p95_s"] < 1.0
+                                        if figures.get("sessions", {}).get("p95_s") else None),
     }
     if db.stat().st_mtime_ns != mtime:
         say(f"WARNING: {db} changed while the benchmark ran; figures may mix two files")
