@@ -17,17 +17,21 @@ columns = st.columns(3)
 for i, metric in enumerate(HEADLINE):
     row = ui.one_row(metric)
     months = ui.query("metric_rows", metric, v, by="month")
-    if (months["status"] == "ok").mean() < 0.8:  # a line of mostly gaps says nothing
-        months = ui.query("metric_rows", metric, v, by="quarter")
-        trend_note = ui.tr("overview.trend_quarter")
-    else:
-        trend_note = ui.tr("overview.trend_month")
+    trend_note = ui.tr("overview.trend_month")
+    shown = (months["status"] == "ok").mean() if len(months) else 0
+    if shown < 0.8:  # a line of mostly gaps says nothing: quarters, if they show more
+        quarters = ui.query("metric_rows", metric, v, by="quarter")
+        if len(quarters) and (quarters["status"] == "ok").mean() > shown:
+            months, trend_note = quarters, ui.tr("overview.trend_quarter")
+    complete = bool(len(months)) and bool((months["status"] == "ok").all())
     with columns[i % 3].container(border=True):
         st.metric(ui.metric_label(metric), ui.value_text(metric, row),
                   help=ui.tr(f"metric.{metric}.definition"),
                   chart_data=months["value"].where(months["status"] == "ok").tolist(),
-                  chart_type="line")
-        st.caption(ui.detail_text(metric, row) + " · " + trend_note)
+                  # bars where some periods are hidden: a missing bar shows the gap
+                  chart_type="line" if complete else "bar")
+        st.caption(ui.detail_text(metric, row) + " · " + trend_note
+                   + ("" if complete else " " + ui.tr("overview.trend_gaps")))
         st.caption(ui.tr(f"metric.{metric}.definition"))
 
 st.subheader(ui.tr("overview.unserved_title"))
