@@ -85,6 +85,7 @@ pages = [
             url_path="data_methods"),
 ]
 page = st.navigation(pages)
+ui.sync_url(v)
 with st.sidebar:
     st.caption(t("sidebar.about", v.lang))
 ui.banner()

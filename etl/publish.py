@@ -316,6 +316,9 @@ def event_table(cube: pd.DataFrame, events: tuple[str, ...], responders: tuple[s
         df = _merge_all([resp] + parts, keys)
         df = _fill_zero(df, ["n_true", "n_false", "n_unknown"])
         known = df["n_true"].astype("Float64") + df["n_false"].astype("Float64")
+        # responses - not recorded is the same number (responses = true + false + unknown is
+        # one of the cube's equations), so it may be shown whenever both of those are
+        known = known.fillna(df["responses"].astype("Float64") - df["n_unknown"].astype("Float64"))
         df["recorded"] = known.round().astype("Int64")
         df[measure] = e
         df = _rate(df, "n_true", "recorded", "per_1000", scale=1000.0)

@@ -18,20 +18,23 @@ def _table(rows: pd.DataFrame, headers: tuple[str, str, str, str]) -> alt.LayerC
     d = pd.concat([head, d], ignore_index=True)
     base = alt.Chart()
     y = alt.Y("i:O", axis=None)
-    cols = [("label", 0, "left"), ("district_text", 330, "right"), ("city_text", 400, "right"),
-            ("detail_text", 415, "left")]
+    # (column, x, alignment, widest text in px): values right-aligned in their own columns
+    cols = [("label", 0, "left", 330), ("district_text", 410, "right", 70),
+            ("city_text", 480, "right", 65), ("detail_text", 495, "left", 265)]
     layers = [base.transform_filter(f"datum.i {op} 0").mark_text(
         align=align, baseline="middle", fontSize=9.5, font=FONT, fontWeight=weight,
-        limit=(325 if col == "label" else 0)).encode(x=alt.value(x), y=y, text=alt.Text(f"{col}:N"))
-        for col, x, align in cols for op, weight in (("==", "bold"), (">", "normal"))]
-    return alt.layer(*layers, data=d, width=WIDTH, height=17 * len(d))
+        limit=limit).encode(x=alt.value(x), y=y, text=alt.Text(f"{col}:N"))
+        for col, x, align, limit in cols for op, weight in (("==", "bold"), (">", "normal"))]
+    return alt.layer(*layers, data=d, width=WIDTH + 120, height=17 * len(d))
 
 
 def brief_chart(rows: pd.DataFrame, trend: pd.DataFrame, text: ChartText, headers: tuple[str, str, str, str],
                 trend_title: str, value_title: str, kind: str,
-                milestones: pd.DataFrame | None) -> alt.VConcatChart:
+                milestones: pd.DataFrame | None,
+                month_names: list[str] | None = None) -> alt.VConcatChart:
     table = _table(rows, headers)
-    line = charts.trend(trend, ChartText(trend_title, "", "", "", ""), kind, value_title, milestones)
+    line = charts.trend(trend, ChartText(trend_title, "", "", "", ""), kind, value_title, milestones,
+                        month_names)
     inner = line.vconcat[0]
     inner.title = alt.TitleParams(trend_title, anchor="start", fontSize=12, font=FONT)
-    return charts.finish(alt.VConcatChart(vconcat=[table, inner], spacing=18), text)
+    return charts.finish(alt.VConcatChart(vconcat=[table, inner], spacing=18), text, width=WIDTH + 120)

@@ -21,7 +21,7 @@ COLORS = {
     "fire_ems": "#c8553d", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
 }
 HIDDEN_FILL = "#d9d9d9"
-NONE_FILL = "#f7f7f7"
+NONE_FILL = "#ffffff"
 SCALE = {"share": (".0%", "%"), "per_1000": (",.0f", ""), "minutes": (".0f", "")}
 
 
@@ -122,7 +122,7 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
 
 
 def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
-                 value_title: str) -> alt.VConcatChart:
+                 value_title: str, label_format: str = "median {median} · 90th {p90}") -> alt.VConcatChart:
     """Minutes per category (`label`): a box from the 25th to the 75th percentile, a line to
     the 90th, the median marked and written; hidden rows say why instead.
 
@@ -130,14 +130,15 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     """
     d = df.copy()
     ok = d["status"] == "ok"
-    d["value_text"] = [hidden_label(s, f"{m:.1f}" if s == "ok" else "")
-                       for m, s in zip(d["median_minutes"], d["status"])]
+    d["value_text"] = [hidden_label(s, label_format.format(median=f"{m:.1f}", p90=f"{p:.1f}")
+                                    if s == "ok" else "")
+                       for m, p, s in zip(d["median_minutes"], d["p90_minutes"], d["status"])]
     for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
         d[c] = d[c].where(ok)
     order = list(d["label"])
     y = alt.Y("label:N", sort=order, title=category_title)
     base = alt.Chart()
-    size = dict(width=WIDTH - 170, height=max(60, 34 * len(d)))
+    size = dict(width=WIDTH - 230, height=max(60, 34 * len(d)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("p25_minutes:Q", title="25th percentile", format=".1f"),
                alt.Tooltip("median_minutes:Q", title="median", format=".1f"),
@@ -195,7 +196,8 @@ def _label_expr(labels: dict[str, str]) -> str:
 
 
 def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
-          milestones: pd.DataFrame | None = None) -> alt.VConcatChart:
+          milestones: pd.DataFrame | None = None,
+          month_names: list[str] | None = None) -> alt.VConcatChart:
     """Monthly series (column `period` as YYYY-MM, `series_label` per line) with 95% bands;
     hidden months are ticks on the axis, never points; milestones are labelled rules."""
     d = df.copy()
@@ -205,7 +207,12 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     fmt, _ = SCALE[kind]
     base = alt.Chart()
     size = dict(width=WIDTH - 160, height=260)
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
+    # month names from the message catalog (the chart's own locale is English)
+    names = json.dumps(month_names or ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"])
+    x = alt.X("month:T", title=None, axis=alt.Axis(
+        labelExpr=f"{names}[month(datum.value)] + ' ' + year(datum.value)", labelAngle=0,
+        tickCount=8))
     series = list(dict.fromkeys(d["series_label"]))
     # lines are named at their last shown point, not in a legend: a legend inside a
     # composed chart (the district brief) lands away from its lines
@@ -266,12 +273,15 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
     pick = alt.selection_point(name="pick", fields=["district"], on="click", empty=False)
     shown = (alt.Chart().mark_geoshape(stroke="white", strokeWidth=1.2)
              .transform_calculate(**calc).transform_filter("datum.status == 'ok'")
+             # the palest quarter of the scheme is left out, so no value looks like the
+             # white of a district with no calls
              .encode(color=alt.Color("value:Q", title=value_title,
-                                     scale=alt.Scale(scheme="tealblues", zero=False),
-                                     legend=alt.Legend(format=fmt, orient="right")),
+                                     scale=alt.Scale(scheme={"name": "tealblues", "extent": [0.3, 1]},
+                                                     zero=False),
+                                     legend=alt.Legend(format=fmt, orient="right", titleLimit=220)),
                      tooltip=tooltip)
              .project(type="mercator"))
-    hidden = (alt.Chart().mark_geoshape(stroke="#bbbbbb", strokeWidth=1)
+    hidden = (alt.Chart().mark_geoshape(stroke="#999999", strokeWidth=1, strokeDash=[3, 2])
               .transform_calculate(**calc).transform_filter("datum.status != 'ok'")
               .encode(tooltip=tooltip,
                       fill=alt.condition("datum.status == 'none'", alt.value(NONE_FILL),
@@ -284,11 +294,17 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                        tooltip=tooltip).project(type="mercator"))
     if selectable:
         outline = outline.add_params(pick)
-    labels = (alt.Chart().mark_text(fontSize=11, font=FONT, fontWeight="bold", color="#111")
-              .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
-                                   label="datum.properties.district + ': ' + datum.properties.value_text")
-              .encode(longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"), text=alt.Text("label:N")).project(type="mercator"))
-    return finish(alt.layer(shown, hidden, outline, labels, data=data, width=width, height=height), text)
+    def labels(**style) -> alt.Chart:
+        return (alt.Chart().mark_text(fontSize=11, font=FONT, fontWeight="bold", **style)
+                .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
+                                     label="datum.properties.district + ': ' + datum.properties.value_text")
+                .encode(longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"),
+                        text=alt.Text("label:N")).project(type="mercator"))
+
+    # a white halo under each label keeps it readable on dark districts
+    halo = labels(color="white", stroke="white", strokeWidth=3, strokeJoin="round")
+    return finish(alt.layer(shown, hidden, outline, halo, labels(color="#111"), data=data,
+                            width=width, height=height), text)
 
 
 def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],

@@ -111,12 +111,14 @@ def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
 
 
 def status(value, numerator, denominator, has_numerator: bool) -> str:
-    """Why a value is or is not shown: 'ok', 'suppressed' (a hidden count) or 'few'
-    (counts shown, but the denominator is under the minimum for a rate)."""
+    """Why a value is or is not shown: 'ok', 'suppressed' (a hidden count), 'few'
+    (counts shown, but the denominator is under the minimum for a rate) or 'none' (zero)."""
     if not pd.isna(value):
         return "ok"
     if pd.isna(denominator) or (has_numerator and pd.isna(numerator)):
         return "suppressed"
+    if denominator == 0:  # nothing to rate: e.g. an item no response recorded
+        return "none"
     return "few"
 
 

@@ -111,6 +111,8 @@ def filters() -> View:
         st.selectbox(t("filters.district", lang_), ("all", *DISTRICTS), key="f_district",
                      format_func=lambda d: district_label(d, lang_))
         district_chosen = ss["f_district"] != "all"
+        if district_chosen:  # published for all call types together only: say so in the box
+            ss["f_call_type_group"] = "all"
         st.selectbox(t("filters.call_type_group", lang_), ("all", *CALL_TYPE_GROUPS),
                      key="f_call_type_group", disabled=district_chosen,
                      format_func=lambda g: label("group", g, lang_),
@@ -121,8 +123,9 @@ def filters() -> View:
     v = View(period_type=ss["f_period_type"], period=ss["f_period"], district=ss["f_district"],
              call_type_group=ss["f_call_type_group"], responder_type=ss["f_responder_type"],
              metric=ss.get("f_metric", "coverage_rate"), lang=lang_)
+    # the URL is written after st.navigation has picked the page (dashboard.py): written
+    # earlier, it would carry the previous page's path
     st.session_state["view"] = v
-    sync_url(v)
     return v
 
 
@@ -192,7 +195,7 @@ def value_text(metric: str, row: pd.Series | None) -> str:
         return "–"
     if row["status"] == "ok":
         return format_value(METRICS[metric], row["value"])
-    return {"suppressed": "<11", "few": "n<20"}[row["status"]]
+    return {"suppressed": "<11", "few": "n<20", "none": "–"}[row["status"]]
 
 
 def count_text(n) -> str:
@@ -216,6 +219,8 @@ def detail_text(metric: str, row: pd.Series | None) -> str:
         parts.append(tr("value.unstable"))
     if row["status"] == "few":
         parts.append(tr("value.few"))
+    if row["status"] == "none":
+        parts.append(tr("value.none"))
     return " · ".join(parts)
 
 

@@ -33,7 +33,8 @@ class View:
         return "all" if self.district != "all" else self.call_type_group
 
     def citywide(self) -> "View":
-        return replace(self, district="all")
+        """The city to compare a district with: the same call types (all, for a district)."""
+        return replace(self, district="all", call_type_group=self.group_for_query)
 
     def to_params(self) -> dict[str, str]:
         """Only what differs from the default, so links stay short."""

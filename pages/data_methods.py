@@ -28,7 +28,11 @@ st.header(ui.tr("dm.run_log"))
 st.dataframe(ui.query("run_log"), hide_index=True)
 st.subheader(ui.tr("dm.quarantine"))
 st.caption(ui.tr("dm.quarantine_note"))
-st.dataframe(ui.query("quarantine_summary"), hide_index=True)
+quarantine = ui.query("quarantine_summary")
+st.dataframe(quarantine.assign(rows=[ui.count_text(n) for n in quarantine["rows"]])
+             .drop(columns=["rows_flag"])
+             .rename(columns={"source": ui.tr("dm.source"), "reason": ui.tr("dm.reason"),
+                              "rows": ui.tr("dm.rows")}), hide_index=True)
 
 st.header(ui.tr("dm.downloads"))
 st.markdown(ui.tr("dm.downloads_note"))

@@ -38,17 +38,17 @@ trend = pd.concat([ui.query("metric_rows", metric, p, by="month").assign(series_
                    for p in (v, city)], ignore_index=True)
 text = ui.chart_text(ui.tr("brief.pdf_title", name=name),
                      ui.tr("brief.pdf_subtitle", period=ui.period_label(v.period, v.lang)),
-                     extra=[ui.tr("brief.definitions_note"),
+                     extra=[ui.tr("brief.definitions_note"), ui.tr("trends.milestones_note"),
                             *charts.milestone_lines(ui.query("milestones"))])
 chart = brief.brief_chart(table, trend, text,
                           (ui.tr("brief.measure"), name.replace("Council ", ""), ui.tr("place.city"),
                            ui.tr("brief.district_detail")),
                           ui.metric_label(metric, v), ui.tr(f"metric.{metric}.short"), METRICS[metric].kind,
-                          ui.query("milestones"))
+                          ui.query("milestones"), ui.tr("months").split(","))
 st.altair_chart(chart, theme=None, alt=ui.describe(text.title, [(r.label, f"{r.district_text} vs {r.city_text}")
                                                      for r in table.itertuples()]))
 st.download_button(ui.tr("brief.download_pdf"), data=lambda: export.to_pdf(chart),
-                   file_name=f"district_{v.district}_brief_{v.period}.pdf", mime="application/pdf",
+                   file_name=f"district_{v.district}_brief_{v.period}_{v.lang}.pdf", mime="application/pdf",
                    on_click="ignore", type="primary", icon=":material/picture_as_pdf:", key="brief_pdf")
 st.download_button(ui.tr("brief.download_csv"),
                    data=lambda: export.to_csv(table[["metric", "district_value", "city_value", "district_text",

@@ -7,6 +7,7 @@ import streamlit as st
 from outcomes import charts, ui
 from outcomes.i18n import label
 from outcomes.metrics import EVENT_ORDER, OUTCOME_ORDER, RESPONDER_TYPES
+from outcomes.queries import status
 
 v = ui.view()
 st.title(ui.tr("oc.title"))
@@ -14,9 +15,7 @@ st.markdown(ui.tr("oc.intro", place=ui.slice_label(v)))
 
 
 def _status(value, count, denominator) -> str:
-    if pd.notna(value):
-        return "ok"
-    return "suppressed" if pd.isna(count) or pd.isna(denominator) else "few"
+    return status(value, count, denominator, has_numerator=True)
 
 
 oc = ui.query("outcomes_by_responder", v)

@@ -24,14 +24,19 @@ for i, metric in enumerate(HEADLINE):
         if len(quarters) and (quarters["status"] == "ok").mean() > shown:
             months, trend_note = quarters, ui.tr("overview.trend_quarter")
     complete = bool(len(months)) and bool((months["status"] == "ok").all())
+    points = int((months["status"] == "ok").sum())
     with columns[i % 3].container(border=True):
         st.metric(ui.metric_label(metric), ui.value_text(metric, row),
                   help=ui.tr(f"metric.{metric}.definition"),
-                  chart_data=months["value"].where(months["status"] == "ok").tolist(),
+                  chart_data=(months["value"].where(months["status"] == "ok").tolist()
+                              if points >= 2 else None),
                   # bars where some periods are hidden: a missing bar shows the gap
                   chart_type="line" if complete else "bar")
-        st.caption(ui.detail_text(metric, row) + " · " + trend_note
-                   + ("" if complete else " " + ui.tr("overview.trend_gaps")))
+        if points >= 2:
+            trend_note += "" if complete else " " + ui.tr("overview.trend_gaps")
+        else:
+            trend_note = ui.tr("overview.trend_none")
+        st.caption(ui.detail_text(metric, row) + " · " + trend_note)
         st.caption(ui.tr(f"metric.{metric}.definition"))
 
 st.subheader(ui.tr("overview.unserved_title"))

@@ -7,6 +7,7 @@ import streamlit as st
 from outcomes import charts, ui
 from outcomes.i18n import label
 from outcomes.metrics import RESPONDER_TYPES
+from outcomes.view import DISTRICTS
 
 QUARTILES = ["p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"]
 
@@ -43,7 +44,8 @@ by_responder = pd.DataFrame(rows)
 title = ui.tr("rt.by_responder_title", interval=label("interval", interval, v.lang))
 text = ui.chart_text(title, ui.slice_label(v), extra=[ui.tr("rt.box_legend")])
 if len(by_responder):
-    chart = charts.distribution(by_responder, text, ui.tr("rt.responder"), ui.tr("rt.minutes"))
+    chart = charts.distribution(by_responder, text, ui.tr("rt.responder"), ui.tr("rt.minutes"),
+                                ui.tr("rt.box_label"))
     frame = by_responder[["responder_type", *QUARTILES, "valid_intervals", "status"]]
     ui.chart_block(chart, frame, text, f"response_times_{interval}_{v.period}",
                    ui.describe(title, [(r.label, _spread(r)) for r in by_responder.itertuples()]),
@@ -63,6 +65,8 @@ st.dataframe(invalid.rename(columns={c: ui.tr(f"rt.col.{c}") for c in invalid.co
 st.subheader(ui.tr("rt.by_district_title", responder=label("responder", v.responder_type, v.lang)))
 every = ui.query("response_times", v.citywide(), every_district=True)
 every = every[(every["interval"] == interval) & (every["responder_type"] == v.responder_type)]
+# a district with no published row had no such responses: shown as "–", not left out
+every = pd.DataFrame({"district": DISTRICTS}).merge(every, on="district", how="left")
 city = rt[rt["responder_type"] == v.responder_type]
 city_text = (f"{city.iloc[0]['median_minutes']:.1f} min"
              if len(city) and pd.notna(city.iloc[0]["median_minutes"]) else "n/a")
@@ -70,8 +74,8 @@ d = pd.DataFrame({
     "district": every["district"],
     "label": [ui.district_label(x, v.lang) for x in every["district"]],
     "value": every["median_minutes"],
-    "status": ["ok" if pd.notna(m) else ("suppressed" if pd.isna(n) else "few")
-               for m, n in zip(every["median_minutes"], every["valid_intervals"])],
+    "status": ["ok" if pd.notna(m) else ("none" if pd.isna(rt_) else "suppressed" if pd.isna(n) else "few")
+               for m, n, rt_ in zip(every["median_minutes"], every["valid_intervals"], every["interval"])],
     "valid_intervals": every["valid_intervals"],
 })
 d = d.assign(order=d["district"].astype(int)).sort_values("order").drop(columns="order")

@@ -23,12 +23,16 @@ for place in places:
     rows = rows.assign(series_label=ui.place_label(place), place=place.district)
     series.append(rows)
 d = pd.concat(series, ignore_index=True)
+st.caption(ui.tr("trends.every_month"))
+if v.district != "all" and not (d[d["place"] == v.district]["status"] == "ok").any():
+    st.info(ui.tr("value.hidden_months", place=ui.place_label(v)))
 title = ui.metric_label(metric, v)
 milestones = ui.query("milestones")
 text = ui.chart_text(title, ui.tr("trends.subtitle", place=ui.place_label(v)),
                      extra=[ui.tr("trends.milestones_note"), *charts.milestone_lines(milestones)])
 if len(d):
-    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), milestones)
+    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), milestones,
+                         ui.tr("months").split(","))
     frame = d[["place", "period", "value", "ci_low", "ci_high", "numerator", "denominator", "status"]]
     ui.chart_block(chart, frame, text, f"trend_{metric}_{v.district}",
                    ui.describe(title, [(f"{r.series_label} {r.period}",

@@ -331,3 +331,20 @@ def test_spanish(pages: Pages, app_server: Server) -> None:
     nav = page.locator("[data-testid=stSidebarNav]").inner_text()
     assert t("nav.trends", "es") in nav, nav
     assert sidebar_select(page, t("filters.district", "es")).input_value() == t("place.city", "es")
+
+
+def test_sidebar_navigation_keeps_the_address_bar_in_step(pages: Pages, app_server: Server) -> None:
+    """After each click in the page list, the address bar names the page shown and keeps
+    the filters, so copying it at any moment gives a working link."""
+    page = pages.new()
+    open_page(page, app_server, "outcomes", "district=4")
+    for path, key in (("response_times", "nav.response_times"), ("data_methods", "nav.data_methods"),
+                      ("", "nav.overview"), ("map", "nav.map")):
+        page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=t(key)).click()
+        page.wait_for_function(
+            "want => location.pathname === want && new URLSearchParams(location.search).get('district') === '4'",
+            arg=f"/{path}", timeout=15_000)
+        settle(page)
+        assert_no_exception(page)
+        href = page.evaluate("location.href")
+        assert urlsplit(href).path == f"/{path}" and query_of(href) == {"district": ["4"]}, href
