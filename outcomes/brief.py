@@ -19,8 +19,8 @@ def _table(rows: pd.DataFrame, headers: tuple[str, str, str, str]) -> alt.LayerC
     base = alt.Chart()
     y = alt.Y("i:O", axis=None)
     # (column, x, alignment, widest text in px): values right-aligned in their own columns
-    cols = [("label", 0, "left", 330), ("district_text", 410, "right", 70),
-            ("city_text", 480, "right", 65), ("detail_text", 495, "left", 265)]
+    cols = [("label", 0, "left", 320), ("district_text", 400, "right", 75),
+            ("city_text", 480, "right", 75), ("detail_text", 495, "left", 265)]
     layers = [base.transform_filter(f"datum.i {op} 0").mark_text(
         align=align, baseline="middle", fontSize=9.5, font=FONT, fontWeight=weight,
         limit=limit).encode(x=alt.value(x), y=y, text=alt.Text(f"{col}:N"))

@@ -41,7 +41,7 @@ text = ui.chart_text(ui.tr("brief.pdf_title", name=name),
                      extra=[ui.tr("brief.definitions_note"), ui.tr("trends.milestones_note"),
                             *charts.milestone_lines(ui.query("milestones"))])
 chart = brief.brief_chart(table, trend, text,
-                          (ui.tr("brief.measure"), name.replace("Council ", ""), ui.tr("place.city"),
+                          (ui.tr("brief.measure"), ui.tr("brief.district_col", n=v.district), ui.tr("place.city"),
                            ui.tr("brief.district_detail")),
                           ui.metric_label(metric, v), ui.tr(f"metric.{metric}.short"), METRICS[metric].kind,
                           ui.query("milestones"), ui.tr("months").split(","))
