@@ -19,16 +19,20 @@ from outcomes.charts import ChartText
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
-    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
+def _spec(chart: alt.TopLevelMixin | dict) -> dict:
+    return chart if isinstance(chart, dict) else chart.to_dict()
 
 
-def to_svg(chart: alt.TopLevelMixin) -> bytes:
-    return vlc.vegalite_to_svg(chart.to_dict()).encode("utf-8")
+def to_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
+    return vlc.vegalite_to_png(_spec(chart), scale=scale)
 
 
-def to_pdf(chart: alt.TopLevelMixin) -> bytes:
-    return vlc.vegalite_to_pdf(chart.to_dict())
+def to_svg(chart: alt.TopLevelMixin | dict) -> bytes:
+    return vlc.vegalite_to_svg(_spec(chart)).encode("utf-8")
+
+
+def to_pdf(chart: alt.TopLevelMixin | dict) -> bytes:
+    return vlc.vegalite_to_pdf(_spec(chart))
 
 
 def escape_cell(value):

@@ -15,6 +15,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from outcomes import brief as brief_mod
+from outcomes import charts as charts_mod
 from outcomes import export, queries, settings
 from outcomes.charts import ChartText
 from outcomes.i18n import label, t
@@ -237,16 +239,37 @@ def one_row(metric: str, v: View | None = None) -> pd.Series | None:
     return df.iloc[0] if len(df) else None
 
 
+# --- charts -----------------------------------------------------------------------------
+
+BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {
+    "bars": charts_mod.bars, "grouped_bars": charts_mod.grouped_bars,
+    "distribution": charts_mod.distribution, "trend": charts_mod.trend,
+    "choropleth": charts_mod.choropleth, "heatmap": charts_mod.heatmap,
+    "brief": brief_mod.brief_chart,
+}
+
+
+@st.cache_data(max_entries=1000, show_spinner=False)
+def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple) -> dict:
+    return BUILDERS[builder](*args, **dict(kwargs)).to_dict()
+
+
+def chart(builder: str, *args, **kwargs) -> dict:
+    """A Vega-Lite spec from outcomes.charts (or the brief), built once per public file
+    version and arguments: building and validating a chart costs more than its queries."""
+    return _spec(db_token(), builder, args, tuple(sorted(kwargs.items())))
+
+
 # --- chart block ------------------------------------------------------------------------
 
-def chart_block(chart: alt.TopLevelMixin, frame: pd.DataFrame, text: ChartText, stem: str,
+def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
                 description: str, key: str, on_select: Callable | None = None):
     """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative."""
     kwargs = {}
     if on_select is not None:
         kwargs = dict(on_select=on_select, selection_mode="pick")
     # theme=None: what the visitor sees is exactly what the PNG and SVG exports draw
-    event = st.altair_chart(chart, key=key, alt=description, theme=None, **kwargs)
+    event = st.vega_lite_chart(spec=chart, key=key, alt=description, theme=None, **kwargs)
     cols = st.columns(3)
     cols[0].download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",
                             mime="image/png", key=f"{key}_png", on_click="ignore",

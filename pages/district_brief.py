@@ -4,7 +4,7 @@ PDF a council office can attach to a motion."""
 import pandas as pd
 import streamlit as st
 
-from outcomes import brief, charts, export, ui
+from outcomes import charts, export, ui
 from outcomes.metrics import HEADLINE, METRICS
 from outcomes.view import DISTRICTS
 
@@ -40,12 +40,12 @@ text = ui.chart_text(ui.tr("brief.pdf_title", name=name),
                      ui.tr("brief.pdf_subtitle", period=ui.period_label(v.period, v.lang)),
                      extra=[ui.tr("brief.definitions_note"), ui.tr("trends.milestones_note"),
                             *charts.milestone_lines(ui.query("milestones"))])
-chart = brief.brief_chart(table, trend, text,
+chart = ui.chart("brief", table, trend, text,
                           (ui.tr("brief.measure"), ui.tr("brief.district_col", n=v.district), ui.tr("place.city"),
                            ui.tr("brief.district_detail")),
                           ui.metric_label(metric, v), ui.tr(f"metric.{metric}.short"), METRICS[metric].kind,
                           ui.query("milestones"), ui.tr("months").split(","))
-st.altair_chart(chart, theme=None, alt=ui.describe(text.title, [(r.label, f"{r.district_text} vs {r.city_text}")
+st.vega_lite_chart(spec=chart, theme=None, alt=ui.describe(text.title, [(r.label, f"{r.district_text} vs {r.city_text}")
                                                      for r in table.itertuples()]))
 st.download_button(ui.tr("brief.download_pdf"), data=lambda: export.to_pdf(chart),
                    file_name=f"district_{v.district}_brief_{v.period}_{v.lang}.pdf", mime="application/pdf",

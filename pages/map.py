@@ -52,7 +52,7 @@ def _picked() -> None:
         st.session_state["f_district"] = str(picked[0]["district"])
 
 
-chart = charts.choropleth(features, text, m.kind, ui.tr(f"metric.{metric}.short"),
+chart = ui.chart("choropleth", features, text, m.kind, ui.tr(f"metric.{metric}.short"),
                           selected=v.district if v.district != "all" else None, selectable=True)
 description = ui.describe(title + " · " + subtitle,
                           [(ui.district_label(f["properties"]["district"], v.lang),

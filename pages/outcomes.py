@@ -35,7 +35,7 @@ d = d.assign(o=d["outcome"].map({o: i for i, o in enumerate(OUTCOME_ORDER)}),
 title = ui.tr("oc.outcomes_title")
 text = ui.chart_text(title, ui.slice_label(v), extra=[ui.tr("oc.outcomes_caveat")])
 if len(d):
-    chart = charts.grouped_bars(d, text, "per_1000", None, ui.tr("oc.per_1000"), ui.tr("rt.responder"))
+    chart = ui.chart("grouped_bars", d, text, "per_1000", None, ui.tr("oc.per_1000"), ui.tr("rt.responder"))
     ui.chart_block(chart, d[["outcome", "series", "calls", "responses", "value", "ci_low", "ci_high", "status"]]
                    .rename(columns={"series": "responder_type", "value": "per_1000"}),
                    text, f"outcomes_{v.period}",
@@ -60,7 +60,7 @@ e = e.assign(o=e["event"].map({x: i for i, x in enumerate(EVENT_ORDER)}),
 title_e = ui.tr("oc.events_title")
 text_e = ui.chart_text(title_e, ui.slice_label(v), extra=[ui.tr("oc.events_caveat")])
 if len(e):
-    chart_e = charts.grouped_bars(e, text_e, "per_1000", None, ui.tr("oc.per_1000_recorded"),
+    chart_e = ui.chart("grouped_bars", e, text_e, "per_1000", None, ui.tr("oc.per_1000_recorded"),
                                   ui.tr("rt.responder"))
     ui.chart_block(chart_e, e[["event", "series", "events", "recorded", "value", "ci_low", "ci_high", "status"]]
                    .rename(columns={"series": "responder_type", "value": "per_1000"}),
@@ -89,7 +89,7 @@ for comparison in ("police", "co_response"):
     })
     title_f = ui.tr("oc.matched_chart", other=label("responder", comparison, v.lang))
     text_f = ui.chart_text(title_f, ui.slice_label(v), extra=[ui.tr("oc.matched_caveat")])
-    chart_f = charts.grouped_bars(f, text_f, "per_1000", None, ui.tr("oc.per_1000_matched"),
+    chart_f = ui.chart("grouped_bars", f, text_f, "per_1000", None, ui.tr("oc.per_1000_matched"),
                                   ui.tr("rt.responder"))
     ui.chart_block(chart_f, f[["event", "series", "events", "matched_calls", "value", "ci_low", "ci_high",
                                "standardized_per_1000", "status"]]

@@ -44,7 +44,7 @@ by_responder = pd.DataFrame(rows)
 title = ui.tr("rt.by_responder_title", interval=label("interval", interval, v.lang))
 text = ui.chart_text(title, ui.slice_label(v), extra=[ui.tr("rt.box_legend")])
 if len(by_responder):
-    chart = charts.distribution(by_responder, text, ui.tr("rt.responder"), ui.tr("rt.minutes"),
+    chart = ui.chart("distribution", by_responder, text, ui.tr("rt.responder"), ui.tr("rt.minutes"),
                                 ui.tr("rt.box_label"))
     frame = by_responder[["responder_type", *QUARTILES, "valid_intervals", "status"]]
     ui.chart_block(chart, frame, text, f"response_times_{interval}_{v.period}",
@@ -84,7 +84,7 @@ if len(d):
                     interval=label("interval", interval, v.lang))
     text_d = ui.chart_text(title_d, ui.tr("rt.city_median", period=ui.period_label(v.period, v.lang),
                                           value=city_text))
-    chart_d = charts.bars(d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"))
+    chart_d = ui.chart("bars", d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"))
     ui.chart_block(chart_d, d[["district", "value", "status", "valid_intervals"]].rename(
         columns={"value": "median_minutes"}), text_d, f"response_times_by_district_{interval}_{v.period}",
         ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min"))
@@ -111,7 +111,7 @@ if v.period_type in ("year", "fiscal_year", "pilot_to_date"):
         title_h = ui.tr("rt.hour_band_chart", interval=label("interval", interval, v.lang))
         text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}",
                                extra=[ui.tr("rt.hour_band_hidden")])
-        chart_h = charts.grouped_bars(hb, text_h, "minutes", ui.tr("rt.hour_band_axis"),
+        chart_h = ui.chart("grouped_bars", hb, text_h, "minutes", ui.tr("rt.hour_band_axis"),
                                       ui.tr("rt.median_minutes"), ui.tr("rt.responder"))
         ui.chart_block(chart_h, hb[["hour_band", "series", "value", "p90_minutes", "status"]].rename(
             columns={"series": "responder_type", "value": "median_minutes"}), text_h,

@@ -31,7 +31,7 @@ milestones = ui.query("milestones")
 text = ui.chart_text(title, ui.tr("trends.subtitle", place=ui.place_label(v)),
                      extra=[ui.tr("trends.milestones_note"), *charts.milestone_lines(milestones)])
 if len(d):
-    chart = charts.trend(d, text, m.kind, ui.tr(f"metric.{metric}.short"), milestones,
+    chart = ui.chart("trend", d, text, m.kind, ui.tr(f"metric.{metric}.short"), milestones,
                          ui.tr("months").split(","))
     frame = d[["place", "period", "value", "ci_low", "ci_high", "numerator", "denominator", "status"]]
     ui.chart_block(chart, frame, text, f"trend_{metric}_{v.district}",
@@ -56,7 +56,7 @@ if len(hours):
     title_h = ui.tr("trends.hours_chart", responder=ui.metric_label("dispatch_to_scene_median", v)
                     .split("(")[-1].rstrip(")"))
     text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}")
-    chart_h = charts.heatmap(hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
+    chart_h = ui.chart("heatmap", hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
     ui.chart_block(chart_h, hours, text_h, f"calls_by_hour_{v.responder_type}_{v.period}",
                    ui.describe(title_h, [(f"{weekdays.get(r.weekday, r.weekday)} {r.hour_of_day}:00",
                                           ui.count_text(r.calls)) for r in hours.itertuples()]),

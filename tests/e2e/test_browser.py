@@ -348,3 +348,26 @@ def test_sidebar_navigation_keeps_the_address_bar_in_step(pages: Pages, app_serv
         assert_no_exception(page)
         href = page.evaluate("location.href")
         assert urlsplit(href).path == f"/{path}" and query_of(href) == {"district": ["4"]}, href
+
+
+def test_clicking_a_district_on_the_map_opens_it(pages: Pages, app_server: Server) -> None:
+    """A click on a district's shape chooses that district: the sidebar, the address bar and
+    the panel under the map follow."""
+    page = pages.new()
+    open_page(page, app_server, "map")
+    box = page.locator(".vega-embed").first.bounding_box()
+    assert box, "the map did not draw"
+    for fx, fy in ((0.33, 0.50), (0.40, 0.35), (0.45, 0.60)):  # west side, valley, south
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        try:
+            page.wait_for_function("() => new URLSearchParams(location.search).has('district')",
+                                   timeout=8_000)
+            break
+        except Exception:
+            continue
+    href = page.evaluate("location.href")
+    district = query_of(href).get("district", [None])[0]
+    assert district and district.isdigit() and 1 <= int(district) <= 15, href
+    settle(page)
+    assert sidebar_select(page, t("filters.district")).input_value() == f"Council District {district}"
+    assert f"Council District {district}" in shown_view(page)["subheaders"]
