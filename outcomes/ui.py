@@ -75,12 +75,15 @@ def tr(key: str, **values) -> str:
 # --- filters --------------------------------------------------------------------------
 
 def _seed_from_url(choices: dict[str, list[str]]) -> None:
-    if st.session_state.get("_seeded"):
+    """Filters not held by this session come from the URL: all of them on a first visit;
+    later, any whose widget Streamlit dropped because a run did not draw it (the metric
+    picker lives on two pages only)."""
+    missing = [k for k in FILTER_KEYS + ("metric",) if f"f_{k}" not in st.session_state]
+    if not missing:
         return
     v = from_params(st.query_params.to_dict(), choices)
-    for key in FILTER_KEYS + ("metric",):
+    for key in missing:
         st.session_state[f"f_{key}"] = getattr(v, key)
-    st.session_state["_seeded"] = True
 
 
 def _reset_period() -> None:
