@@ -251,6 +251,41 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     return finish(alt.layer(*layers, data=d, **size), text)
 
 
+def sparkline_svg(values: list[float | None], label: str, width: int = 240, height: int = 44,
+                  color: str = "#1b7f79") -> str:
+    """A small inline SVG trend: a line through shown periods, broken where a period is
+    hidden, each shown period a dot. Plain SVG (no chart library) so a page of thirteen
+    draws at once; `label` is its text alternative."""
+    shown = [v for v in values if v is not None]
+    if len(shown) < 2:
+        return ""
+    lo, hi = min(shown), max(shown)
+    span = (hi - lo) or 1.0
+    n = len(values)
+    step = (width - 8) / max(n - 1, 1)
+    pts = [(4 + i * step, 4 + (height - 8) * (1 - (v - lo) / span)) if v is not None else None
+           for i, v in enumerate(values)]
+    runs, run = [], []
+    for p in pts:
+        if p is None:
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append(p)
+    if run:
+        runs.append(run)
+    lines = "".join(
+        f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="'
+        + " ".join(f"{x:.1f},{y:.1f}" for x, y in r) + '"/>' for r in runs if len(r) > 1)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{color}"/>'
+                   for p in pts if p for x, y in [p])
+    safe = label.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return (f'<svg role="img" aria-label="{safe}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{safe}</title>{lines}{dots}</svg>")
+
+
 def milestone_lines(milestones: pd.DataFrame) -> list[str]:
     return [f"{i + 1}: {d} {label}" for i, (d, label) in
             enumerate(zip(milestones["date"].astype(str), milestones["label"]))]

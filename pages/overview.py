@@ -3,7 +3,7 @@ denominator, 95% interval and one-line definition."""
 
 import streamlit as st
 
-from outcomes import ui
+from outcomes import charts, ui
 from outcomes.i18n import label
 from outcomes.metrics import HEADLINE
 
@@ -23,15 +23,17 @@ for i, metric in enumerate(HEADLINE):
         quarters = ui.query("metric_rows", metric, v, by="quarter")
         if len(quarters) and (quarters["status"] == "ok").mean() > shown:
             months, trend_note = quarters, ui.tr("overview.trend_quarter")
-    complete = bool(len(months)) and bool((months["status"] == "ok").all())
+    complete = bool(len(months)) and bool((months["status"] == "ok").all())  # no gaps
     points = int((months["status"] == "ok").sum())
     with columns[i % 3].container(border=True):
         st.metric(ui.metric_label(metric), ui.value_text(metric, row),
-                  help=ui.tr(f"metric.{metric}.definition"),
-                  chart_data=(months["value"].where(months["status"] == "ok").tolist()
-                              if points >= 2 else None),
-                  # bars where some periods are hidden: a missing bar shows the gap
-                  chart_type="line" if complete else "bar")
+                  help=ui.tr(f"metric.{metric}.definition"))
+        values = [None if s != "ok" else float(x) for x, s in zip(months["value"], months["status"])]
+        spark = charts.sparkline_svg(values, ui.tr("overview.trend_alt", measure=ui.metric_label(metric),
+                                                   values=", ".join(ui.value_text(metric, r)
+                                                                    for _, r in months.iterrows())))
+        if spark:
+            st.markdown(spark, unsafe_allow_html=True)
         if points >= 2:
             trend_note += "" if complete else " " + ui.tr("overview.trend_gaps")
         else:

@@ -195,9 +195,17 @@ def test_page_runs_and_draws(pages: Pages, app_server: Server, name: str, path: 
     district shapes); a full-page screenshot is kept in test-artifacts/screenshots/."""
     page = pages.new()
     open_page(page, app_server, path, query)
-    charts = chart_report(page, want=0 if name == "data_methods" else 1)
+    charts = chart_report(page, want=0 if name in ("data_methods", "overview") else 1)
     full_page_screenshot(page, name)
     assert not pages.errors(page), f"uncaught JavaScript errors on {name}: {pages.errors(page)}"
+
+    if name == "overview":  # 13 headline cards, each trend an inline SVG line with points
+        assert page.locator("[data-testid=stMetric]").count() >= 13
+        lines = page.locator("[data-testid=stMain] svg[role=img] polyline")
+        assert lines.count() >= 5, f"only {lines.count()} trend lines drew on the overview"
+        box = lines.first.bounding_box()
+        assert box and box["width"] > 50, box
+        return
 
     drawn = [c for c in charts if c["width"] > 0 and c["height"] > 0]
     if name == "data_methods":  # tables and downloads, no charts
