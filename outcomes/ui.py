@@ -140,9 +140,14 @@ def sync_url(v: View) -> None:
         st.query_params.from_dict(wanted)
 
 
-def set_metric(metric: str) -> None:
+def metric_picker() -> str:
+    """The measure to draw (map, trends); kept in the view and the URL."""
+    lang_ = lang()
+    metric = st.selectbox(t("map.metric", lang_), list(METRICS), key="f_metric",
+                          format_func=lambda m: t(f"metric.{m}.label", lang_))
     st.session_state["view"] = replace(view(), metric=metric)
     sync_url(view())
+    return metric
 
 
 def period_label(period: str, lang_: str) -> str:

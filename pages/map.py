@@ -6,15 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
-from outcomes.i18n import t
 from outcomes.metrics import METRICS, format_value
 
 v = ui.view()
 st.title(ui.tr("map.title"))
 
-metric = st.selectbox(ui.tr("map.metric"), list(METRICS), key="f_metric",
-                      format_func=lambda m, lang=v.lang: t(f"metric.{m}.label", lang))
-ui.set_metric(metric)
+metric = ui.metric_picker()
 v = ui.view()
 m = METRICS[metric]
 by_district = ui.query("metric_rows", metric, v, by="district")

@@ -5,14 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
-from outcomes.i18n import t
 from outcomes.metrics import METRICS
 
 v = ui.view()
 st.title(ui.tr("trends.title"))
-metric = st.selectbox(ui.tr("map.metric"), list(METRICS), key="f_metric",
-                      format_func=lambda m, lang=v.lang: t(f"metric.{m}.label", lang))
-ui.set_metric(metric)
+metric = ui.metric_picker()
 v = ui.view()
 m = METRICS[metric]
 
