@@ -409,7 +409,9 @@ STATE_JS = """() => {
   const box = h1 ? h1.getBoundingClientRect() : null;
   return {h1: h1 && box.height > 0 && box.width > 0 ? h1.textContent : null,
           running: document.querySelectorAll('[data-testid="stStatusWidget"]').length > 0,
-          charts: document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length,
+          // Vega charts, and the overview's inline SVG trend lines
+          charts: document.querySelectorAll('.vega-embed canvas, .vega-embed svg, '
+                                            + '[data-testid="stMain"] svg[role="img"] polyline').length,
           errors: document.querySelectorAll('[data-testid="stException"]').length};
 }"""
 
