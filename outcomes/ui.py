@@ -19,7 +19,7 @@ from outcomes import brief as brief_mod
 from outcomes import charts as charts_mod
 from outcomes import export, queries, settings
 from outcomes.charts import ChartText
-from outcomes.i18n import label, t
+from outcomes.i18n import label, messages, t
 from outcomes.metrics import METRICS, RESPONDER_TYPES, format_value
 from outcomes.view import CALL_TYPE_GROUPS, DISTRICTS, LANGUAGES, View, from_params
 
@@ -70,6 +70,14 @@ def lang() -> str:
 
 def tr(key: str, **values) -> str:
     return t(key, lang(), **values)
+
+
+def catalog_text(table_name: str, field: str, fallback: str) -> str:
+    """A published table's title, universe or description in the page's language: the
+    Spanish text from es.toml when there is one, else the public file's (English) text."""
+    if lang() == "es":
+        return messages("es").get(f"catalog.{table_name}.{field}", fallback)
+    return fallback
 
 
 # --- filters --------------------------------------------------------------------------

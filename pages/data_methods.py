@@ -39,13 +39,15 @@ st.markdown(ui.tr("dm.downloads_note"))
 run = ui.query("latest_run") or {"data_through": "?"}
 catalog = ui.query("catalog")
 for row in catalog.itertuples():
+    title = ui.catalog_text(row.table_name, "title", row.title)
+    description = ui.catalog_text(row.table_name, "description", row.description)
     with st.container(border=True):
-        st.markdown(f"**{row.title}** · `{row.table_name}`")
+        st.markdown(f"**{title}** · `{row.table_name}`")
         st.caption(f"{ui.tr('dm.grain')}: {row.grain} · {ui.tr('dm.measures')}: {row.measures}")
-        st.caption(f"{ui.tr('dm.universe')}: {row.universe}")
-        st.caption(row.description)
+        st.caption(f"{ui.tr('dm.universe')}: {ui.catalog_text(row.table_name, 'universe', row.universe)}")
+        st.caption(description)
         c1, c2 = st.columns(2)
-        text = ui.chart_text(row.title, row.description)
+        text = ui.chart_text(title, description)
         c1.download_button("CSV", key=f"dl_{row.table_name}_csv", on_click="ignore", mime="text/csv",
                            file_name=f"{row.table_name}.csv",
                            data=lambda n=row.table_name, tx=text: export.to_csv(ui.query("published_table", n), tx))
