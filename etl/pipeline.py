@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from etl import warehouse as wh
+from etl.crosswalk import load_divisions
 from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_fingerprint,
                             resolve_key)
 from etl.districts import Boundaries, assign, load_boundaries
@@ -156,6 +157,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
     wh.ensure_schema(con)
     try:
         boundaries = load_boundaries()
+        divisions = load_divisions()  # fails closed, like missing council districts
         fp = key_fingerprint(key)
         known_fp = wh.get_meta(con, "key_fingerprint")
         if known_fp and known_fp != fp and wh.has_calls(con) and not rebuild:
@@ -217,7 +219,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             con.unregister("new_files")
             wh.set_meta(con, "key_fingerprint", fp)
         with _step(report, "publish", bar):
-            release = build_release(con, config, boundaries)
+            release = build_release(con, config, boundaries, divisions)
             report.data_through = release.data_through
             report.status = "ok"
             report.finished_at = datetime.now(timezone.utc)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from etl.call_types import load_code_table
+from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
 from etl.sources import Config
 from etl.stats import wilson
@@ -579,8 +580,10 @@ def _hide(df: pd.DataFrame, flag: pd.Series, value: str = "n") -> pd.DataFrame:
     return df
 
 
-def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries) -> Release:
+def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries,
+                  divisions: Divisions | None = None) -> Release:
     """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`."""
+    divisions = divisions or load_divisions()
     table = load_code_table()
     codes = [r[0] for r in con.execute(
         "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
@@ -653,6 +656,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "repeat_contact": repeat_contact_table(con, periods, data_through) if data_through else
         pd.DataFrame(),
         "districts": districts_table(boundaries),
+        "division_crosswalk": division_crosswalk(divisions, boundaries),
         "pilot_coverage": coverage_spans(config).assign(
             span_start=lambda d: d.span_start.astype(str),
             span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),

@@ -131,6 +131,14 @@ TABLES: tuple[Table, ...] = (
           "area_sq_mi,geometry_geojson", "The 15 Los Angeles City Council districts.",
           "Display geometry (simplified; never used for assignment), with the checksum of the "
           "boundary file the calls were assigned with."),
+    Table("division_crosswalk", "LAPD divisions to council districts (area-weighted)",
+          "division,district", "area_sq_mi,share,in_city_share",
+          "The 21 LAPD divisions and the 15 council districts (2021 plan). Boundaries, not calls.",
+          "share: the part of the division's area (inside the city) that lies in the district; "
+          "each division's shares sum to 1. Computed in California Albers (EPSG:3310); slivers "
+          "under 0.5% of a division, where two boundary files disagree by metres, are dropped "
+          "before normalising. in_city_share: how much of the division lies in any council "
+          "district. Figures estimated into districts through it are marked as estimates."),
     Table("pilot_coverage", "Pilot coverage: divisions and hours", "division,span_start",
           "start_hour,end_hour", "Configuration, not calls.",
           "From span_start (until span_end), the pilot serves these LAPD divisions between "

@@ -38,6 +38,9 @@ SETTINGS: dict[str, Setting] = {
                 "LA_City_Council_Districts_(Adopted_2021)/FeatureServer/0/query"
                 "?where=1%3D1&outFields=*&outSR=4326&f=geojson",
                 "Where 'etl boundaries --download' fetches the 2021 council districts (City GeoHub)."),
+        Setting("OUTCOMES_DIVISIONS", "",
+                "LAPD division boundaries (GeoJSON), for the division-to-district crosswalk. Empty: "
+                "../shared/data/boundaries/lapd_divisions.geojson."),
         Setting("OUTCOMES_SHARED_DATA", "../shared/data",
                 "Folder of real public reference files used for development and tests."),
         Setting("OUTCOMES_HMAC_KEY", "",
@@ -91,6 +94,16 @@ def boundaries_path() -> Path | None:
         if candidate.exists():
             return candidate
     return None
+
+
+def divisions_path() -> Path | None:
+    """The LAPD division boundary file, or None when there is none."""
+    raw = SETTINGS["OUTCOMES_DIVISIONS"].raw()
+    if raw:
+        p = Path(raw)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+    candidate = shared_data() / "boundaries" / "lapd_divisions.geojson"
+    return candidate if candidate.exists() else None
 
 
 def display_boundaries_path() -> Path | None:
