@@ -24,7 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from etl.districts import Boundaries, BoundaryError
+from etl.districts import Boundaries, BoundaryError, read_boundary_file
 from etl.divisions import canonical_division
 from outcomes import settings
 
@@ -49,16 +49,8 @@ def missing_message() -> str:
 def load_divisions(path: Path | None = None) -> Divisions:
     """The 21 LAPD divisions, named canonically; a clear error when the file is missing,
     unreadable or names a division this project does not know."""
-    path = path or settings.divisions_path()
-    if path is None or not Path(path).exists():
-        raise BoundaryError(missing_message() + (f" (looked for {path})" if path else ""))
-    path = Path(path)
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise BoundaryError(f"cannot read LAPD divisions {path}: {exc}") from exc
-    if gdf.crs is None:
-        raise BoundaryError(f"{path} declares no coordinate reference system; re-export it with one")
+    path, gdf = read_boundary_file(path or settings.divisions_path(), missing_message(),
+                                   "LAPD divisions")
     name_col = next((c for c in ("APREC", "AREA_NAME", "division", "Division") if c in gdf.columns), None)
     if name_col is None:
         raise BoundaryError(f"{path} has no division name column (APREC, AREA_NAME or division)")

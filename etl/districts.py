@@ -39,20 +39,26 @@ def missing_message() -> str:
             "path/to/council_districts.geojson")
 
 
-def load_boundaries(path: Path | None = None, expected: int | None = EXPECTED_DISTRICTS) -> Boundaries:
-    path = path or settings.boundaries_path()
+def read_boundary_file(path: Path | None, missing: str, what: str) -> tuple[Path, gpd.GeoDataFrame]:
+    """A polygon file in EPSG:4326, or a BoundaryError saying what to do: `missing` when
+    there is no file, and which file could not be read or has no CRS."""
     if path is None or not Path(path).exists():
-        raise BoundaryError(missing_message() + (f" (looked for {path})" if path else ""))
+        raise BoundaryError(missing + (f" (looked for {path})" if path else ""))
     path = Path(path)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise BoundaryError(f"cannot read boundaries {path}: {exc}") from exc
+        raise BoundaryError(f"cannot read {what} {path}: {exc}") from exc
     if gdf.crs is None:
         raise BoundaryError(f"{path} declares no coordinate reference system; re-export it "
                             "with one (EPSG:4326 or the City's EPSG:2229)")
     if gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
+    return path, gdf
+
+
+def load_boundaries(path: Path | None = None, expected: int | None = EXPECTED_DISTRICTS) -> Boundaries:
+    path, gdf = read_boundary_file(path or settings.boundaries_path(), missing_message(), "boundaries")
     field = next((f for f in DISTRICT_FIELDS if f in gdf.columns), None)
     if field is None:
         raise BoundaryError(f"{path} has no district number column (tried {DISTRICT_FIELDS})")
