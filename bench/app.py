@@ -139,6 +139,16 @@ def stale_reason(db: Path) -> str | None:
     return None
 
 
+def _etl_bench():
+    """bench/etl.py as a module (its name would shadow the etl package on import)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("etl_bench", Path(__file__).with_name("etl.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def ensure_public(out: Path, calls: int, seed: int = 7, rebuild: bool = False) -> Path:
     """bench/out/demo_<calls>/public.duckdb, as bench/etl.py names it; built when missing,
     rebuilt when the app's current queries cannot read it (a file from older code)."""
@@ -149,14 +159,7 @@ def ensure_public(out: Path, calls: int, seed: int = 7, rebuild: bool = False) -
         if reason is None:
             return db
         say(f"{db} does not fit the current code ({reason}); rebuilding it")
-    marker = folder / f".complete-{calls}-{seed}"
-    if not marker.exists():
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "etl.cli", "demo", "--out", str(folder),
-                        "--calls", str(calls), "--seed", str(seed)], check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
-        marker.write_text("")
-        say(f"demo {calls:,} calls written in {time.perf_counter() - t:.1f} s")
+    _etl_bench().ensure_demo(folder, calls, seed)
     for f in folder.glob("landing/city_cad/city_cad_9999-nightly.csv"):  # left by bench/etl.py
         f.unlink()
     t = time.perf_counter()

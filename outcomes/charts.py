@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
+from outcomes.i18n import t
+
 WIDTH = 640
 FONT = "Liberation Sans, Arial, sans-serif"
 COLORS = {
     "civilian_team": "#1b7f79", "co_response": "#7b5ea7", "police": "#3b5b92",
     "fire_ems": "#c8553d", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
 }
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HIDDEN_FILL = "#d9d9d9"
 NONE_FILL = "#ffffff"
 SCALE = {"share": (".0%", "%"), "per_1000": (",.0f", ""), "minutes": (".0f", "")}
@@ -208,8 +211,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     base = alt.Chart()
     size = dict(width=WIDTH - 160, height=260)
     # month names from the message catalog (the chart's own locale is English)
-    names = json.dumps(month_names or ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-                                       "Sep", "Oct", "Nov", "Dec"])
+    names = json.dumps(month_names or t("months", "en").split(","))
     x = alt.X("month:T", title=None, axis=alt.Axis(
         labelExpr=f"{names}[month(datum.value)] + ' ' + year(datum.value)", labelAngle=0,
         tickCount=8))
@@ -349,8 +351,7 @@ def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
     d["hour"] = d["hour_of_day"].astype(int)
     d["day"] = d["weekday"].map(weekday_labels).fillna(d["weekday"])
     d["cell_text"] = [("<11" if pd.isna(c) else "") for c in d["calls"]]
-    days = [weekday_labels.get(w, w) for w in
-            ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")]
+    days = [weekday_labels.get(w, w) for w in WEEKDAYS]
     base = alt.Chart()
     x = alt.X("hour:O", title=hour_title)
     y = alt.Y("day:N", sort=days, title=None)

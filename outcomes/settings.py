@@ -106,15 +106,6 @@ def divisions_path() -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def display_boundaries_path() -> Path | None:
-    """A simplified copy for drawing maps, when one sits beside the full file."""
-    full = boundaries_path()
-    if full is None:
-        return None
-    simplified = full.with_name(full.stem + "_simplified" + full.suffix)
-    return simplified if simplified.exists() else full
-
-
 def boundaries_url() -> str:
     return SETTINGS["OUTCOMES_BOUNDARIES_URL"].raw()
 

@@ -211,9 +211,8 @@ def chart_text(title: str, subtitle: str, extra: list[str] | None = None) -> Cha
 def value_text(metric: str, row: pd.Series | None) -> str:
     if row is None:  # no published row: no calls of this kind here and then
         return "–"
-    if row["status"] == "ok":
-        return format_value(METRICS[metric], row["value"])
-    return {"suppressed": "<11", "few": "n<20", "none": "–"}[row["status"]]
+    return charts_mod.hidden_label(row["status"], format_value(METRICS[metric], row["value"])
+                                   if row["status"] == "ok" else "")
 
 
 def count_text(n) -> str:

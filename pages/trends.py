@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
+from outcomes.i18n import label
 from outcomes.metrics import METRICS
 
 v = ui.view()
@@ -48,10 +49,8 @@ st.caption(ui.tr("trends.hours_note"))
 hours = ui.query("calls_by_hour", v)
 hours = hours[(hours["hour_of_day"] != "all") & (hours["weekday"] != "all")]
 if len(hours):
-    weekdays = {w: ui.tr(f"weekday.{w}") for w in
-                ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
-    title_h = ui.tr("trends.hours_chart", responder=ui.metric_label("dispatch_to_scene_median", v)
-                    .split("(")[-1].rstrip(")"))
+    weekdays = {w: ui.tr(f"weekday.{w}") for w in charts.WEEKDAYS}
+    title_h = ui.tr("trends.hours_chart", responder=label("responder", v.responder_type, v.lang).lower())
     text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}")
     chart_h = ui.chart("heatmap", hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
     ui.chart_block(chart_h, hours, text_h, f"calls_by_hour_{v.responder_type}_{v.period}",
