@@ -104,6 +104,8 @@ def status(db: Path, warehouse: Path) -> dict:
                         """select source, first_reason, count(*) from quarantine
                            group by all order by 3 desc, 1, 2""").fetchall()]
                 out["calls"] = con.execute("select count(*) from calls").fetchone()[0]
+            from etl.baseline import baseline_status
+            out["police_baseline"] = baseline_status(con)
         finally:
             con.close()
     return out
@@ -133,6 +135,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("quarantined rows in the warehouse, by first reason:")
         for q in st["quarantine"][:20]:
             print(f"  {q['rows']:>8}  {q['source']}: {q['reason']}")
+    for b in st.get("police_baseline", []):
+        print(f"police baseline source {b['source']}: last run read {b['last_run_rows_read']} "
+              f"rows, set aside {b['last_run_rows_quarantined']} (reasons under quarantine); "
+              f"{b['records_held']} records held:")
+        print(f"  {b['counted_by_division']:>8}  counted by LAPD division (and estimated into "
+              "council districts)")
+        print(f"  {b['outside_lapd_areas']:>8}  LAPD area 'Outside': counted citywide, in no "
+              "division or district")
+        print(f"  {b['no_division_given']:>8}  no division given: counted citywide only")
+        print(f"  {b['officer_initiated']:>8}  of all these, officer-initiated (CODE 6, traffic "
+              "stops): counted, in no denominator")
+        codes = ", ".join(f"{c} ({n})" for c, n in b["top_unknown_codes"])
+        print(f"  {b['other_or_unknown_code']:>8}  of all these, codes the code table does not "
+              f"group, counted as 'other'{': ' + codes if codes else ''}")
     return 0
 
 

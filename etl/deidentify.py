@@ -96,6 +96,6 @@ def deidentify(con: duckdb.DuckDBPyConnection, key: bytes, source: str = "valida
             date_diff('second', received_at, on_scene_at) as received_to_scene_seconds,
             on_scene_at is not null as has_on_scene,
             latitude, longitude,
-            _source, _file, _row
+            _source, _role, _file, _row
         from {source}
     """)

@@ -93,8 +93,8 @@ CODES: tuple[tuple[tuple[str, float], ...], ...] = (
      ("918PF", .05), ("918A", .05)),
     (("9073", .30), ("907A3", .35), ("907P3", .30), ("907PA3", .05)),
     (("907A2", .40), ("9072", .20), ("907P2", .15), ("390", .25)),
-    (("WELF", .50), ("921", .25), ("921C", .25)),
-    (("9212", .60), ("9212N", .40)),
+    (("WELF", 1.0),),
+    (("9212", .45), ("9212N", .25), ("921", .15), ("921C", .15)),
     (("415", .35), ("415M", .20), ("415W", .10), ("415G", .10), ("415F", .15), ("4151", .10)),
     (("245", .25), ("415M6", .15), ("415W6", .05), ("415M3", .10), ("415M8W", .15), ("242", .30)),
     (("6", .90), ("902", .10)),
@@ -1100,11 +1100,117 @@ def _cad_table(r: _Rows, mapping: Mapping) -> pa.Table:
 
 
 # --------------------------------------------------------------------------------------------
+# LAPD Calls for Service (the police baseline)
+# --------------------------------------------------------------------------------------------
+
+# The City's open-data export lists every call LAPD dispatched or an officer logged. The demo
+# writes the calls its CAD extract gives to LAPD (patrol and SMART, CODE 6 included) plus
+# other call types in the proportion below, so the baseline's crisis-type counts agree with
+# the CAD's police calls while most of the export is not crisis work, as in the real file.
+CFS = "lapd_calls_for_service"
+CFS_OTHER_PER_LAPD_CALL = 0.6  # assumption, kept low so 5M-call benchmarks stay 5M-ish
+# Non-crisis codes with LAPD's own text; weights are their counts in the real 2020 sample
+# (../shared/data/samples). 900 and 927I are in no group of the code table: they land in
+# "other", as unknown codes must.
+CFS_OTHER_CODES = (
+    ("415M", "MAN", 50), ("415G", "GRP", 31), ("507R", "RADIO", 19), ("906B1", "CODE 30 RINGER", 18),
+    ("507P", "PARTY", 14), ("620F", "FAMILY", 9), ("620N", "NEIGHBOR", 9), ("900", "UNKNOWN TROUBLE", 9),
+    ("415F", "FIGHT", 7), ("246H", "HEARD ONLY", 7), ("245S", "SUSP", 6), ("242D", "DOM VIOL", 5),
+    ("459SN", "SUSP NOW", 2), ("484S", "SUSP", 3), ("9041", "T/C", 1), ("927I", "INV", 1),
+)
+# LAPD's text for the codes the simulation uses.
+CFS_TEXT = {
+    "918": "PSYCH", "918M": "MALE", "918F": "FEM", "918P": "POSS", "918PM": "POSS MALE",
+    "918PF": "POSS FEM", "918A": "AMB", "9073": "ATT SUICIDE", "907A3": "AMB ATT SUICIDE",
+    "907P3": "POSS ATT SUICIDE", "907PA3": "POSS AMB ATT SUICIDE", "907A2": "AMB O/D",
+    "9072": "O/D", "907P2": "POSS O/D", "390": "DRUNK", "WELF": "WELFARE CHECK",
+    "9212": "TRESPASS SUSP", "9212N": "TRESPASS SUSP NOW", "921": "SUSP", "921C": "COMPLAINT",
+    "415": "DISTURBANCE", "415M": "MAN", "415W": "WOMAN", "415G": "GRP", "415F": "FIGHT",
+    "4151": "PARTY", "245": "ADW", "415M6": "MAN W/KNIVES", "415W6": "WMN W/KNIVES",
+    "415M3": "MAN W/GUN", "415M8W": "MAN ASSLTG WMN", "242": "BATTERY", "6": "CODE 6",
+    "902": "TRAFFIC STOP",
+}
+CFS_OUTSIDE_OFFICER_P = 0.45  # officer-initiated records LAPD files under "Outside" (real sample: 462 of 998 rows are Outside, nearly all CODE 6)
+
+
+def _cfs_rows(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every LAPD-answered incident, then the other call types; sorted by time."""
+    lapd = np.flatnonzero(np.isin(c["responder"], (POLICE, CORESP)))
+    n_other = int(round(len(lapd) * CFS_OTHER_PER_LAPD_CALL))
+    like = lapd[rng.integers(0, len(lapd), n_other)] if len(lapd) else np.zeros(0, np.int64)
+    weights = np.array([w for *_, w in CFS_OTHER_CODES], float)
+    code_text = [(code, CFS_TEXT[code]) for code in CODE_LIST]
+    code_text += [(code, text) for code, text, _ in CFS_OTHER_CODES]
+    other_code = len(CODE_LIST) + _draw(rng, weights / weights.sum(), n_other)
+    # a dispatch time: the CAD's where it has one, else the time received
+    d_disp = c["d_disp"][lapd]
+    t_lapd = c["recv"][lapd] + np.where(d_disp == MISSING, 0, d_disp)
+    t_other = c["recv"][like] + rng.integers(0, 3600, n_other)
+    division = np.r_[c["division"][lapd], c["division"][like]].astype(np.int64)
+    officer = np.r_[c["origin"][lapd] == ORIGINS.index("officer_initiated"), np.zeros(n_other, bool)]
+    division[officer & (rng.random(len(division)) < CFS_OUTSIDE_OFFICER_P)] = 0
+    rows = {
+        "t": np.r_[t_lapd, t_other],
+        "code": np.r_[c["code"][lapd], other_code],
+        "division": division,
+        "seq": np.r_[c["seq"][lapd], 60_000_000 + np.arange(n_other)],
+        "rd": rng.integers(0, 100, len(division)),
+    }
+    order = np.argsort(rows["t"], kind="stable")
+    rows = {k: v[order] for k, v in rows.items()}
+    rows["code_text"] = code_text
+    return rows
+
+
+def _cfs_table(rows: dict[str, np.ndarray], lo: int, hi: int) -> pa.Table:
+    n = hi - lo
+    t = rows["t"][lo:hi]
+    local = t + _utc_offset(t)
+    stamp = pa.array(local.astype("datetime64[s]"))
+    # LAPD writes months, days and hours without leading zeros: 3/24/2020 0:00, 9:34:26
+    day = pc.replace_substring_regex(pc.strftime(stamp, format="%m/%d/%Y"), r"(^|/)0(\d)", r"\1\2")
+    tod = pc.replace_substring_regex(pc.strftime(stamp, format="%H:%M:%S"), r"^0(\d)", r"\1")
+    yymmdd = pc.strftime(stamp, format="%y%m%d")
+    division = rows["division"][lo:hi]
+    names = _lut(("Outside", *DIVISIONS.values()))
+    rd = np.where(division == 0, -1, division * 100 + rows["rd"][lo:hi])
+    codes, texts = zip(*rows["code_text"])
+    code = rows["code"][lo:hi]
+    return pa.table({
+        "Incident_Number": _join(_repeat(n, "PD"), yymmdd, _digits(rows["seq"][lo:hi], 8)),
+        "Area_Occ": _take(names, division),
+        "Rpt_Dist": _take(_lut([str(i) for i in range(2200)]), np.maximum(rd, 0), rd < 0),
+        "Dispatch_Date": _join(day, _repeat(n, " 0:00")),
+        "Dispatch_Time": tod,
+        "Call_Type_Code": _take(_lut(codes), code),
+        "Call_Type_Text": _take(_lut(texts), code),
+    })
+
+
+def _write_cfs(rng: np.random.Generator, c: dict[str, np.ndarray],
+               folder: Path) -> list[tuple[Path, int]]:
+    """One CSV per month, like the portal's monthly downloads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in sorted(folder.glob("lapd_calls_for_service_????-??.csv")):
+        old.unlink()
+    rows = _cfs_rows(rng, c)
+    local = rows["t"] + _utc_offset(rows["t"])
+    month = local.astype("datetime64[s]").astype("datetime64[M]")
+    bounds = np.flatnonzero(np.r_[True, month[1:] != month[:-1], True])
+    paths = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        path = folder / f"lapd_calls_for_service_{month[a]}.csv"
+        pacsv.write_csv(_cfs_table(rows, int(a), int(b)), path)
+        paths.append((path, int(b - a)))
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
 # Configuration files
 # --------------------------------------------------------------------------------------------
 
 SOURCE_GLOBS = {"provider_a": "*.csv", "provider_b": "*.csv", "provider_c": "*.parquet",
-                "city_cad": "*.csv"}
+                "city_cad": "*.csv", "lapd_calls_for_service": "*.csv"}
 
 
 def _sources_toml() -> str:
@@ -1129,8 +1235,8 @@ def _sources_toml() -> str:
                   ""]
     for day, label in MILESTONES:
         lines += ["[[pilot.milestone]]", f"date = {day.isoformat()}", f'label = "{label}"', ""]
-    for name in SOURCES:
-        fmt = "city_cad" if name == "city_cad" else f"mappings/{name}.toml"
+    for name in SOURCES + (CFS,):
+        fmt = name if name in ("city_cad", CFS) else f"mappings/{name}.toml"
         lines += ["[[source]]", f'name = "{name}"', f'format = "{fmt}"',
                   f'path = "landing/{name}/{SOURCE_GLOBS[name]}"', ""]
     return "\n".join(lines)
@@ -1191,6 +1297,9 @@ def write_demo(out: Path, calls: int = 20_000, seed: int = 7) -> dict:
             files.append(path.relative_to(out).as_posix())
             rows_per_source[name] += len(inc)
 
+    cfs = _write_cfs(rng, c, out / "landing" / CFS)
+    files += [p.relative_to(out).as_posix() for p, _ in cfs]
+    rows_per_source[CFS] = sum(n for _, n in cfs)
     (out / "sources.toml").write_text(_sources_toml(), encoding="utf-8")
     (out / "hmac.key").write_text(_demo_key(seed), encoding="utf-8")
     files += ["sources.toml", "hmac.key"] + [f"mappings/{name}.toml" for name in SOURCES]

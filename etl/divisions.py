@@ -14,6 +14,10 @@ DIVISIONS: dict[int, str] = {
     21: "Topanga",
 }
 
+# The canonical lapd_division value for a record placed in no LAPD division (LAPD's own
+# calls-for-service export writes "Outside"); never a pilot coverage area.
+OUTSIDE = "outside"
+
 _EXTRA_SPELLINGS = {
     "west los angeles": "West LA",
     "north hollywood": "N Hollywood",

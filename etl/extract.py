@@ -95,6 +95,10 @@ def _text_expr(mapping: Mapping, col: str, present: dict[str, str]) -> str:
     """The canonical column as text: constant, renamed input column, or NULL (unknown)."""
     if col in mapping.constant:
         expr = _lit(mapping.constant[col])
+    elif col in mapping.combine:
+        # every part must be there: a date without its time is not a time
+        parts = [f"nullif(trim(cast({_ident(p)} as varchar)), '')" for p in mapping.combine[col]]
+        expr = "(" + " || ' ' || ".join(parts) + ")"
     elif col in present:
         # Empty strings mean unknown, as in the input contract.
         expr = f"nullif(trim(cast({_ident(present[col])} as varchar)), '')"
@@ -126,7 +130,8 @@ def used_columns(mapping: Mapping, columns: list[str]) -> list[str]:
     """The input columns a mapping reads; dropped columns are never loaded."""
     if mapping.strict_canonical:
         return [c for c in CANONICAL_COLUMNS if c in columns]
-    return [c for c in columns if c in mapping.rename]
+    combined = {c for cols in mapping.combine.values() for c in cols}
+    return [c for c in columns if c in mapping.rename or c in combined]
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, mapping: Mapping, paths: list[str],
@@ -157,7 +162,7 @@ def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list
             items.append(f"{_bool_expr(text, mapping)} as {col}")
         else:
             items.append(f"{text} as {col}")
-    items += [f"{_lit(source_name)} as _source",
+    items += [f"{_lit(source_name)} as _source", f"{_lit(mapping.role)} as _role",
               "regexp_extract(filename, '[^/\\\\]+$') as _file", "rowid + 1 as _row"]
     return f"select {', '.join(items)} from {raw_table}"
 
@@ -189,6 +194,7 @@ def select_sql_empty() -> str:
             items += [f"cast(null as varchar) as {col}__raw", f"cast(null as boolean) as {col}"]
         else:
             items.append(f"cast(null as varchar) as {col}")
-    items += ["cast(null as varchar) as _source", "cast(null as varchar) as _file",
+    items += ["cast(null as varchar) as _source", "cast(null as varchar) as _role",
+              "cast(null as varchar) as _file",
               "cast(null as bigint) as _row"]
     return f"select {', '.join(items)} where false"

@@ -187,6 +187,10 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             extract(con, new_files)
             kept, bad = validate(con, now)
             report.rows_in, report.rows_out, report.rows_quarantined = kept + bad, kept, bad
+            con.execute("""insert into run_sources select $r, _source, count(*),
+                           count(*) filter (where reason is not null)
+                           from checked group by _source order by _source""",
+                        {"r": report.run_id})
         share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
                        else settings.max_quarantine_share())
         if report.rows_in and bad / report.rows_in > share_limit:
@@ -207,7 +211,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                 wh.clear(con)
             wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
                               {"run_id": report.run_id, **hmac_params(key)})
-            report.incidents = wh.merge(con)
+            report.incidents = wh.merge_staged(con)
             con.execute("drop table if exists checked")
             con.execute("drop table staged")
             counts = pd.DataFrame(
@@ -226,7 +230,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             tables = release.tables
             tables["quarantine_summary"] = quarantine_summary(con, report.run_id)
             tables["runs"] = runs_table(con, report)
-            tables["catalog"] = pd.DataFrame(cat.rows())
+            tables["catalog"] = pd.DataFrame(cat.rows(boundaries.plan))
         with _step(report, "check+swap", bar):
             tmp = db.with_name(db.name + f".tmp-{report.run_id}")
             db.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.baseline import baseline_tables
 from etl.call_types import load_code_table
 from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
@@ -636,6 +637,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     hourly = hourly[hourly.slot != ALL].drop(columns=["slot"]).rename(
         columns={"n": "calls", "n_flag": "calls_flag"})
 
+    crosswalk = division_crosswalk(divisions, boundaries)
     tables: dict[str, pd.DataFrame] = {
         "counts": cube.rename(columns={"n": "calls", "n_flag": "calls_flag"}),
         "coverage": coverage_table(cube),
@@ -653,13 +655,13 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "response_times_by_hour_band": hour_band_times_table(con, periods),
         "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
         "use_of_force_matched": matched_force_table(con, periods, cube),
-        "repeat_contact": repeat_contact_table(con, periods, data_through) if data_through else
-        pd.DataFrame(),
+        "repeat_contact": repeat_contact_table(con, periods, data_through or date(1970, 1, 1)),
         "districts": districts_table(boundaries),
-        "division_crosswalk": division_crosswalk(divisions, boundaries),
+        "division_crosswalk": crosswalk,
         "pilot_coverage": coverage_spans(config).assign(
             span_start=lambda d: d.span_start.astype(str),
             span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),
+        **baseline_tables(con, list(config.pilot_groups), pilot_start, crosswalk),
         "milestones": pd.DataFrame([(d.isoformat(), label) for d, label in config.milestones],
                                    columns=["date", "label"]),
         "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
@@ -668,6 +670,10 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
                .agg(first_month=("month", "min"), last_month=("month", "max")),
                on=["period_type", "period"]),
     }
+    if data_through is None and len(tables["police_baseline"]):
+        # only the police baseline is loaded: its last day is the data's
+        last = con.execute("select max(received_hour) from baseline_calls").fetchone()[0]
+        data_through = last.date() if last is not None else None
     for name, df in tables.items():
         for col in df.columns:
             if col in cat.TEXT_DIMENSIONS:

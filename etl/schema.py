@@ -26,6 +26,12 @@ IDENTIFIER_COLUMNS = ("incident_id", "person_key")
 
 # A row without these cannot be counted anywhere, so it is quarantined.
 REQUIRED_COLUMNS = ("incident_id", "source", "call_origin", "received_at", "responder_type")
+# LAPD calls-for-service rows say nothing of who started a call: whether a record is
+# officer-initiated comes from its radio code (etl/call_types.toml).
+REQUIRED_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "calls": REQUIRED_COLUMNS,
+    "police_baseline": ("incident_id", "source", "received_at", "responder_type"),
+}
 
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
     "call_origin": ("911", "988", "non_emergency", "officer_initiated", "self_initiated"),

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import duckdb
 
-from etl.divisions import SPELLINGS
+from etl.divisions import OUTSIDE, SPELLINGS
 from etl.schema import (ALLOWED_VALUES, BOOLEAN_COLUMNS, CANONICAL_COLUMNS, MAX_TEXT_LENGTH,
-                        REQUIRED_COLUMNS, TIME_COLUMNS)
+                        REQUIRED_BY_ROLE, TIME_COLUMNS)
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,13 @@ TIME_ORDER = [("received_at", "dispatched_at"), ("dispatched_at", "enroute_at"),
 def _rules() -> list[tuple[str, str]]:
     """(SQL condition that is true when the row breaks the rule, reason text)."""
     rules: list[tuple[str, str]] = []
-    for col in REQUIRED_COLUMNS:
+    required = sorted({c for cols in REQUIRED_BY_ROLE.values() for c in cols})
+    for col in required:
         raw = f"{col}__raw" if col in TIME_COLUMNS else col
-        rules.append((f"{raw} is null", f"missing {col}"))
+        roles = [r for r, cols in REQUIRED_BY_ROLE.items() if col in cols]
+        only = "" if len(roles) == len(REQUIRED_BY_ROLE) else \
+            " and _role in (" + ", ".join(f"'{r}'" for r in roles) + ")"
+        rules.append((f"{raw} is null{only}", f"missing {col}"))
     for col in TIME_COLUMNS:
         rules.append((f"{col}__raw is not null and {col} is null",
                       f"unreadable time in {col}"))
@@ -75,7 +79,9 @@ def _rules() -> list[tuple[str, str]]:
 def validate(con: duckdb.DuckDBPyConnection, now: datetime, source: str = "extracted") -> tuple[int, int]:
     """Split `source` into `validated` and `quarantined`; returns (kept, quarantined)."""
     con.execute("create or replace temp table division_spellings (spelling varchar, name varchar)")
-    con.executemany("insert into division_spellings values (?, ?)", list(SPELLINGS.items()))
+    # 'outside' is an explicit "in no LAPD division" (LAPD's own exports say "Outside")
+    con.executemany("insert into division_spellings values (?, ?)",
+                    list(SPELLINGS.items()) + [(OUTSIDE, OUTSIDE)])
     rules = _rules()
     reason = "concat_ws('; ', " + ", ".join(
         f"case when coalesce({cond}, false) then '{text}' end" for cond, text in rules) + ")"
@@ -95,7 +101,7 @@ def validate(con: duckdb.DuckDBPyConnection, now: datetime, source: str = "extra
             left join division_spellings d
               on d.spelling = lower(regexp_replace(trim(e.lapd_division), '\\s+', ' ', 'g'))
         )
-        select {typed}, nullif({reason}, '') as reason, _source, _file, _row from spelled
+        select {typed}, nullif({reason}, '') as reason, _source, _role, _file, _row from spelled
     """, params)
     con.execute("create or replace temp view validated as "
                 "select * exclude (reason) from checked where reason is null")

@@ -18,6 +18,9 @@ create table if not exists runs (
     rows_quarantined bigint, data_through date, message varchar
 );
 create table if not exists meta (key varchar primary key, value varchar);
+create table if not exists run_sources (
+    run_id varchar, source varchar, rows_read bigint, rows_quarantined bigint
+);
 alter table runs add column if not exists failure varchar;
 """
 
@@ -26,10 +29,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
 
 
-def has_calls(con: duckdb.DuckDBPyConnection) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
-        "select count(*) from information_schema.tables where table_name = 'calls' "
-        "and table_catalog = current_database()").fetchone()[0])
+        "select count(*) from information_schema.tables where table_name = $t "
+        "and table_catalog = current_database()", {"t": name}).fetchone()[0])
+
+
+def has_calls(con: duckdb.DuckDBPyConnection) -> bool:
+    return has_table(con, "calls")
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -49,6 +56,7 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, 
 def clear(con: duckdb.DuckDBPyConnection) -> None:
     """For a full rebuild: forget every record and file (inside the run's transaction)."""
     con.execute("drop table if exists calls")
+    con.execute("drop table if exists baseline_calls")
     con.execute("drop table if exists quarantine")
     con.execute("delete from loaded_files")
 
@@ -56,9 +64,27 @@ def clear(con: duckdb.DuckDBPyConnection) -> None:
 NEWEST_FIRST = "order by _file desc, _row desc, _source desc"
 
 
-def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
+# Where each mapping role's records live: the pilot's and the city's call records in `calls`,
+# LAPD calls-for-service (the police baseline) apart in `baseline_calls`, so that no pilot
+# metric can count them.
+ROLE_TABLES = {"calls": "calls", "police_baseline": "baseline_calls"}
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
+    """Merge each role's staged rows into its table; returns incidents touched."""
+    touched = 0
+    for role, table in ROLE_TABLES.items():
+        view = f"{staged}_{role}"
+        con.execute(f"create or replace temp view {view} as "
+                    f"select * exclude (_role) from {staged} where _role = '{role}'")
+        touched += merge(con, view, table)
+        con.execute(f"drop view {view}")
+    return touched
+
+
+def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged", table: str = "calls") -> int:
     """Merge staged records: per incident the newest version wins. Returns incidents touched."""
-    if not has_calls(con):
+    if not has_table(con, table):
         # A fresh warehouse: the newest version of each staged incident is the whole table.
         # Only the few incidents seen more than once need ordering.
         con.execute(f"""
@@ -66,7 +92,7 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
             select incident_key from {staged} group by incident_key having count(*) > 1
         """)
         con.execute(f"""
-            create table calls as
+            create table {table} as
             select * from {staged} s
             where not exists (select 1 from repeated r where r.incident_key = s.incident_key)
             union all
@@ -76,14 +102,14 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
             )
         """)
         con.execute("drop table repeated")
-        return con.execute("select count(*) from calls").fetchone()[0]
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
     con.execute(f"""
         create or replace temp table winners as
         select * exclude (version_rank) from (
             select *, row_number() over (
                 partition by incident_key {NEWEST_FIRST}) as version_rank
             from (
-                select * from calls
+                select * from {table}
                 where incident_key in (select incident_key from {staged})
                 union all by name
                 select * from {staged}
@@ -91,8 +117,8 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
         ) where version_rank = 1
     """)
     touched = con.execute("select count(*) from winners").fetchone()[0]
-    con.execute("delete from calls where incident_key in (select incident_key from winners)")
-    con.execute("insert into calls by name select * from winners")
+    con.execute(f"delete from {table} where incident_key in (select incident_key from winners)")
+    con.execute(f"insert into {table} by name select * from winners")
     con.execute("drop table winners")
     return touched
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 TEXT_DIMENSIONS = {
     "period_type", "period", "district", "call_type_group", "responder_type", "item",
     "unserved_reason", "involvement", "event", "outcome", "interval", "call_origin",
-    "hour_of_day", "weekday", "comparison", "hour_band",
+    "hour_of_day", "weekday", "comparison", "hour_band", "division",
 }
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
@@ -37,6 +37,16 @@ class Table:
     universe: str
     description: str
     estimate: bool = False
+
+    def boundary_plan(self, council_plan: str) -> str:
+        """Which boundaries the table's geography follows ('' for citywide tables)."""
+        keys = set(self.grain.split(","))
+        parts = []
+        if "district" in keys:
+            parts.append(f"council districts, {council_plan} plan")
+        if "division" in keys or self.estimate:  # estimates are spread from divisions
+            parts.append("LAPD divisions (file checksum in division_crosswalk)")
+        return "; ".join(parts)
 
 
 TABLES: tuple[Table, ...] = (
@@ -139,6 +149,25 @@ TABLES: tuple[Table, ...] = (
           "under 0.5% of a division, where two boundary files disagree by metres, are dropped "
           "before normalising. in_city_share: how much of the division lies in any council "
           "district. Figures estimated into districts through it are marked as estimates."),
+    Table("police_baseline", "Police baseline: LAPD calls by division and call type group",
+          "period_type,period,division,call_type_group", "calls",
+          "Every record in the City's 'LAPD Calls for Service' export (calls LAPD dispatched "
+          "and records officers logged), all call types, counted in the month LAPD dispatched "
+          "them. Counted apart from the pilot's figures, never added to them.",
+          "division: the 21 LAPD divisions, outside_lapd_areas (LAPD's 'Outside') and unknown; "
+          "'all' is their sum. call_type_group: the code table's groups and 'other' (codes it "
+          "does not know); pilot_types sums the pilot's groups; dispatched is every group but "
+          "officer_initiated; 'all' = dispatched + officer_initiated. Officer-initiated "
+          "records (CODE 6, traffic stops) are counted here and are in no denominator."),
+    Table("police_baseline_district", "Police baseline by council district (estimated)",
+          "period_type,period,district,call_type_group", "calls_estimate",
+          "As police_baseline, for the 21 LAPD divisions (records outside any division or "
+          "with none are not spread into districts).",
+          "ESTIMATE: LAPD publishes divisions, not council districts, so each division's "
+          "count is spread over districts by its area share (division_crosswalk) and summed. "
+          "Rounded to whole calls. Shown only where every division it draws on "
+          "(divisions_used) is shown in police_baseline, and hidden when it rounds to 1-10.",
+          estimate=True),
     Table("pilot_coverage", "Pilot coverage: divisions and hours", "division,span_start",
           "start_hour,end_hour", "Configuration, not calls.",
           "From span_start (until span_end), the pilot serves these LAPD divisions between "
@@ -157,14 +186,20 @@ TABLES: tuple[Table, ...] = (
           "ETL runs.", "Each run of the pipeline; failed runs kept the previous public file and "
           "are named by a failure category only."),
     Table("catalog", "This catalog", "table_name",
-          "title,grain,measures,universe,description", "The published tables.",
-          "One row per published table."),
+          "title,grain,measures,universe,description,estimate,boundary_plan",
+          "The published tables.",
+          "One row per published table. estimate: its figures are estimates (see description). "
+          "boundary_plan: the council district plan and LAPD division boundaries its "
+          "geography follows; empty for citywide tables."),
 )
 
 BY_NAME = {t.name: t for t in TABLES}
 
 
-def rows() -> list[dict[str, str]]:
+def rows(council_plan: str = "2021") -> list[dict[str, str]]:
+    """The catalog table; `council_plan` names the redistricting plan of the boundary file
+    the run assigned districts with (recorded by 'etl boundaries', or read off the file)."""
     return [{"table_name": t.name, "title": t.title, "grain": t.grain, "measures": t.measures,
              "universe": t.universe, "description": t.description,
-             "estimate": "true" if t.estimate else "false"} for t in TABLES]
+             "estimate": "true" if t.estimate else "false",
+             "boundary_plan": t.boundary_plan(council_plan)} for t in TABLES]

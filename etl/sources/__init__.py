@@ -14,6 +14,9 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     [constant]                   # canonical column -> the same value on every row
     responder_type = "civilian_team"
 
+    [combine]                    # canonical column -> source columns joined by one space
+    received_at = ["Dispatch_Date", "Dispatch_Time"]
+
     [time_format]                # canonical time column -> strptime format(s); default ISO 8601
     received_at = "%m/%d/%Y %I:%M %p"
 
@@ -24,7 +27,11 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     true = ["Y"]
     false = ["N"]
 
-Every column of an input file must be renamed, dropped or (for the canonical format) be a
+`role` says where the rows go: "calls" (the default) for the pilot's and the city's call
+records, "police_baseline" for LAPD calls-for-service exports, which carry no outcomes and are
+published only as the police baseline (etl/baseline.py), never mixed into the pilot metrics.
+
+Every column of an input file must be renamed, combined, dropped or (for the canonical format) be a
 canonical column; any other column fails the run, naming the column and the file. Canonical
 columns a mapping does not produce are empty (unknown), never guessed.
 """
@@ -59,13 +66,18 @@ class Mapping:
     true_words: tuple[str, ...] = ()
     false_words: tuple[str, ...] = ()
     strict_canonical: bool = False  # the canonical format: header must be canonical names
+    role: str = "calls"
+    combine: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def allowed_input_columns(self) -> set[str]:
         allowed = set(self.rename) | set(self.drop)
+        allowed |= {c for cols in self.combine.values() for c in cols}
         if self.strict_canonical:
             allowed |= set(CANONICAL_COLUMNS)
         return allowed
 
+
+ROLES = ("calls", "police_baseline")
 
 CANONICAL = Mapping(
     name="canonical",
@@ -79,7 +91,7 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         return ConfigError(f"mapping {origin}: {msg}")
 
     known = {"name", "description", "file_format", "delimiter", "rename", "drop", "constant",
-             "time_format", "values", "booleans"}
+             "time_format", "values", "booleans", "role", "combine"}
     unknown = set(data) - known
     if unknown:
         raise fail(f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -100,6 +112,18 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
     for col in values:
         if col not in CANONICAL_COLUMNS:
             raise fail(f"[values.{col}] is not a canonical column")
+    combine: dict[str, tuple[str, ...]] = {}
+    for col, parts in data.get("combine", {}).items():
+        if col not in CANONICAL_COLUMNS:
+            raise fail(f"[combine] names {col!r}, which is not a canonical column")
+        if isinstance(parts, str) or len(parts) < 2:
+            raise fail(f"[combine] {col} needs a list of two or more source columns")
+        if col in rename.values() or col in constant:
+            raise fail(f"{col!r} is both combined and renamed or constant; keep one")
+        combine[col] = tuple(str(p) for p in parts)
+    role = str(data.get("role", "calls"))
+    if role not in ROLES:
+        raise fail(f"role {role!r}: use one of {', '.join(ROLES)}")
     fmt = data.get("file_format", "csv")
     if fmt not in ("csv", "parquet"):
         raise fail(f"file_format {fmt!r}: use 'csv' or 'parquet'")
@@ -116,6 +140,8 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         values=values,
         true_words=tuple(str(w).lower() for w in booleans.get("true", [])),
         false_words=tuple(str(w).lower() for w in booleans.get("false", [])),
+        role=role,
+        combine=combine,
     )
 
 
