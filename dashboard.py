@@ -79,6 +79,8 @@ pages = [
             url_path="outcomes"),
     st.Page("pages/trends.py", title=t("nav.trends", v.lang), icon=":material/show_chart:",
             url_path="trends"),
+    st.Page("pages/police_baseline.py", title=t("nav.police_baseline", v.lang),
+            icon=":material/local_police:", url_path="police_baseline"),
     st.Page("pages/district_brief.py", title=t("nav.district_brief", v.lang),
             icon=":material/description:", url_path="district_brief"),
     st.Page("pages/data_methods.py", title=t("nav.data_methods", v.lang), icon=":material/menu_book:",

@@ -1142,10 +1142,10 @@ def _cfs_rows(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, n
     code_text = [(code, CFS_TEXT[code]) for code in CODE_LIST]
     code_text += [(code, text) for code, text, _ in CFS_OTHER_CODES]
     other_code = len(CODE_LIST) + _draw(rng, weights / weights.sum(), n_other)
-    # a dispatch time: the CAD's where it has one, else the time received
-    d_disp = c["d_disp"][lapd]
-    t_lapd = c["recv"][lapd] + np.where(d_disp == MISSING, 0, d_disp)
-    t_other = c["recv"][like] + rng.integers(0, 3600, n_other)
+    # LAPD publishes the dispatch time; the demo uses the time received, which keeps every
+    # call in the month the CAD extract has it in
+    t_lapd = c["recv"][lapd]
+    t_other = c["recv"][like]
     division = np.r_[c["division"][lapd], c["division"][like]].astype(np.int64)
     officer = np.r_[c["origin"][lapd] == ORIGINS.index("officer_initiated"), np.zeros(n_other, bool)]
     division[officer & (rng.random(len(division)) < CFS_OUTSIDE_OFFICER_P)] = 0

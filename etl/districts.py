@@ -109,14 +109,17 @@ def assign(b: Boundaries, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
-def display_features(b: Boundaries, tolerance: float = 0.0002) -> list[dict]:
-    """GeoJSON features for drawing (simplified; never used for assignment)."""
-    simplified = shapely.simplify(b.frame.geometry.values, tolerance, preserve_topology=True)
+def display_features(b: Boundaries | gpd.GeoDataFrame, key: str = "district",
+                     tolerance: float = 0.0002) -> list[dict]:
+    """GeoJSON features for drawing (simplified; never used for assignment), in WGS 84, with
+    the `key` column as their one property."""
+    frame = (b.frame if isinstance(b, Boundaries) else b).to_crs(4326)
+    simplified = shapely.simplify(frame.geometry.values, tolerance, preserve_topology=True)
     # Vega-Lite draws spherical polygons: exterior rings must run clockwise.
     oriented = shapely.orient_polygons(simplified, exterior_cw=True) \
         if hasattr(shapely, "orient_polygons") else [shapely.geometry.polygon.orient(g, -1) for g in simplified]
     features = []
-    for (_, row), geom in zip(b.frame.iterrows(), oriented):
-        features.append({"type": "Feature", "properties": {"district": row["district"]},
+    for (_, row), geom in zip(frame.iterrows(), oriented):
+        features.append({"type": "Feature", "properties": {key: row[key]},
                          "geometry": json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-6)))})
     return features

@@ -658,6 +658,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "repeat_contact": repeat_contact_table(con, periods, data_through or date(1970, 1, 1)),
         "districts": districts_table(boundaries),
         "division_crosswalk": crosswalk,
+        "divisions": divisions_table(divisions),
         "pilot_coverage": coverage_spans(config).assign(
             span_start=lambda d: d.span_start.astype(str),
             span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),
@@ -665,11 +666,16 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "milestones": pd.DataFrame([(d.isoformat(), label) for d, label in config.milestones],
                                    columns=["date", "label"]),
         "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
-        "periods": periods.drop(columns=["month"]).drop_duplicates().reset_index(drop=True)
-        .merge(periods.groupby(["period_type", "period"], as_index=False)
-               .agg(first_month=("month", "min"), last_month=("month", "max")),
-               on=["period_type", "period"]),
     }
+    # Periods to choose from: the pilot's and the police baseline's (which may reach back
+    # before the pilot began, or be all a run has).
+    baseline_months = sorted(set(tables["police_baseline"].loc[
+        tables["police_baseline"]["period_type"] == "month", "period"]))
+    every = period_bridge(sorted(set(months) | set(baseline_months)), pilot_start)
+    tables["periods"] = (every.drop(columns=["month"]).drop_duplicates().reset_index(drop=True)
+                         .merge(every.groupby(["period_type", "period"], as_index=False)
+                                .agg(first_month=("month", "min"), last_month=("month", "max")),
+                                on=["period_type", "period"]))
     if data_through is None and len(tables["police_baseline"]):
         # only the police baseline is loaded: its last day is the data's
         last = con.execute("select max(received_hour) from baseline_calls").fetchone()[0]
@@ -682,6 +688,16 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     for v in ("call_groups", "pilot_groups", "coverage_spans"):
         con.unregister(v)
     return Release(tables, data_through)
+
+
+def divisions_table(d: Divisions) -> pd.DataFrame:
+    """The 21 LAPD divisions with display geometry, for drawing pilot coverage."""
+    features = display_features(d.frame, key="division")
+    return pd.DataFrame({
+        "division": d.frame["division"].values,
+        "geometry_geojson": [json.dumps(f["geometry"]) for f in features],
+        "divisions_sha256": d.sha256,
+    })
 
 
 def districts_table(b: Boundaries) -> pd.DataFrame:

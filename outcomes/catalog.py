@@ -141,6 +141,10 @@ TABLES: tuple[Table, ...] = (
           "area_sq_mi,geometry_geojson", "The 15 Los Angeles City Council districts.",
           "Display geometry (simplified; never used for assignment), with the checksum of the "
           "boundary file the calls were assigned with."),
+    Table("divisions", "LAPD divisions", "division", "geometry_geojson",
+          "The 21 LAPD divisions (the division boundary file the crosswalk was built from).",
+          "Display geometry (simplified), with the file's checksum; used to draw where the "
+          "pilot serves."),
     Table("division_crosswalk", "LAPD divisions to council districts (area-weighted)",
           "division,district", "area_sq_mi,share,in_city_share",
           "The 21 LAPD divisions and the 15 council districts (2021 plan). Boundaries, not calls.",

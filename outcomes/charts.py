@@ -21,11 +21,14 @@ FONT = "Liberation Sans, Arial, sans-serif"
 COLORS = {
     "civilian_team": "#1b7f79", "co_response": "#7b5ea7", "police": "#3b5b92",
     "fire_ems": "#c8553d", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
+    "lapd_estimate": "#3b5b92", "served": "#1b7f79", "not_served": "#9a9a9a",
 }
+COVERAGE_STROKE = "#e07b00"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HIDDEN_FILL = "#d9d9d9"
 NONE_FILL = "#ffffff"
-SCALE = {"share": (".0%", "%"), "per_1000": (",.0f", ""), "minutes": (".0f", "")}
+SCALE = {"share": (".0%", "%"), "per_1000": (",.0f", ""), "minutes": (".0f", ""),
+         "count": (",.0f", "")}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class ChartText:
     extra: list[str] = field(default_factory=list)
 
     def footer(self) -> list[str]:
-        return [self.source + " · " + self.data_through, *self.extra, *_wrap(self.note, 110)]
+        return [self.source + " · " + self.data_through,
+                *(line for extra in self.extra for line in _wrap(extra, 110)), *_wrap(self.note, 110)]
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -84,7 +88,7 @@ def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt
 
 def _value_text(df: pd.DataFrame, kind: str) -> pd.Series:
     fmt = {"share": lambda v: f"{v * 100:.1f}%", "per_1000": lambda v: f"{v:.1f}",
-           "minutes": lambda v: f"{v:.1f}"}[kind]
+           "minutes": lambda v: f"{v:.1f}", "count": lambda v: f"{v:,.0f}"}[kind]
     return pd.Series([hidden_label(s, fmt(v) if s == "ok" else "")
                       for v, s in zip(df["value"], df["status"])], index=df.index)
 
@@ -110,7 +114,7 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                alt.Tooltip("value_text:N", title=value_title)]
     layers = [
         base.mark_bar().encode(y=y, x=alt.X("drawn:Q", title=value_title,
-                                             axis=alt.Axis(format=fmt)),
+                                             axis=alt.Axis(format=fmt, labelOverlap="greedy")),
                                color=color, tooltip=tooltip),
     ]
     if "ci_low" in d and d["ci_low"].notna().any():
@@ -186,7 +190,7 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
                alt.Tooltip("series_label:N", title=series_title),
                alt.Tooltip("value_text:N", title=value_title)]
     bars_ = base.mark_bar().encode(y=y, yOffset=yoff, color=color, tooltip=tooltip,
-                                   x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)))
+                                   x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy")))
     labels_ = base.mark_text(align="left", dx=3, fontSize=9, font=FONT).encode(
         y=y, yOffset=yoff, x=alt.X("lx:Q"), text=alt.Text("value_text:N"),
         color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")),
@@ -229,7 +233,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
             x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"), color=color))
     layers += [
         base.mark_line(strokeWidth=2).encode(
-            x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt)), color=color),
+            x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy")), color=color),
         base.mark_point(filled=True, size=30).encode(x=x, y=alt.Y("drawn:Q"), color=color, tooltip=tooltip),
         base.transform_filter("datum.status == 'ok'").transform_window(
             rank="rank()", sort=[alt.SortField("month", order="descending")], groupby=["series_label"]
@@ -294,11 +298,15 @@ def milestone_lines(milestones: pd.DataFrame) -> list[str]:
 
 
 def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
-               selected: str | None = None, selectable: bool = False) -> alt.VConcatChart:
+               selected: str | None = None, selectable: bool = False,
+               coverage: list[dict] | None = None,
+               coverage_title: str = "Pilot area") -> alt.VConcatChart:
     """Council districts filled by value; hidden districts grey and labelled "<11"/"n<20".
 
     features: GeoJSON features whose properties hold district, name, value, status,
     value_text, label_lon, label_lat (see outcomes.ui.map_features).
+    coverage: LAPD divisions the pilot serves (properties: division, served_text), drawn as
+    an orange dashed outline over the districts.
     """
     fmt, _ = SCALE[kind]
     data = alt.Data(values=features)
@@ -331,6 +339,17 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                        tooltip=tooltip).project(type="mercator"))
     if selectable:
         outline = outline.add_params(pick)
+    layers = [shown, hidden]
+    if coverage:
+        layers.append(
+            alt.Chart(alt.Data(values=coverage))
+            .mark_geoshape(fill=None, stroke=COVERAGE_STROKE, strokeWidth=2.5, strokeDash=[7, 3])
+            .transform_calculate(division="datum.properties.division",
+                                 served="datum.properties.served_text")
+            .encode(tooltip=[alt.Tooltip("division:N", title=coverage_title),
+                             alt.Tooltip("served:N", title="")])
+            .project(type="mercator"))
+
     def labels(**style) -> alt.Chart:
         return (alt.Chart().mark_text(fontSize=11, font=FONT, fontWeight="bold", **style)
                 .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
@@ -340,7 +359,7 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
 
     # a white halo under each label keeps it readable on dark districts
     halo = labels(color="white", stroke="white", strokeWidth=3, strokeJoin="round")
-    return finish(alt.layer(shown, hidden, outline, halo, labels(color="#111"), data=data,
+    return finish(alt.layer(*layers, outline, halo, labels(color="#111"), data=data,
                             width=width, height=height), text)
 
 

@@ -6,6 +6,7 @@ all its figures from here, so it shows only what the publish step produced and c
 
 from __future__ import annotations
 
+import calendar
 import json
 from functools import cache
 from pathlib import Path
@@ -168,6 +169,50 @@ def districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     df["label_lon"] = [p.x for p in points]
     df["label_lat"] = [p.y for p in points]
     return df
+
+
+def divisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "divisions")
+
+
+def coverage_on(con: duckdb.DuckDBPyConnection, day: str) -> pd.DataFrame:
+    """Divisions the pilot serves on `day` (YYYY-MM-DD), since when, and its hours."""
+    return _df(con, "coverage_on", day=day)
+
+
+def period_last_day(con: duckdb.DuckDBPyConnection, view: View) -> str | None:
+    """The last day of the view's period (YYYY-MM-DD), for coverage 'as of' the period."""
+    row = con.execute("select last_month from periods where period_type = $t and period = $p",
+                      {"t": view.period_type, "p": view.period}).fetchone()
+    if not row:
+        return None
+    y, m = int(row[0][:4]), int(row[0][5:7])
+    return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+
+
+def baseline_group(view: View) -> str:
+    """The baseline's row for the view's call types: the pilot's groups together, or one."""
+    return "pilot_types" if view.call_type_group == "all" else view.call_type_group
+
+
+def baseline_months(con: duckdb.DuckDBPyConnection) -> dict | None:
+    first, last, n = con.execute(_sql("baseline_months")).fetchone()
+    return None if not n else {"first_month": first, "last_month": last, "months": n}
+
+
+def baseline_by_district(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    """Universe: LAPD Calls for Service records of the pilot's call types (estimated into
+    districts), beside civilian-team responses to public-initiated calls of those types.
+    All the pilot's call types together: the pilot's district figures are published for
+    them together only."""
+    return _df(con, "baseline_by_district", period_type=view.period_type, period=view.period,
+               baseline_group="pilot_types")
+
+
+def baseline_by_division(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    """Universe: LAPD Calls for Service records, by LAPD division."""
+    return _df(con, "baseline_by_division", period_type=view.period_type, period=view.period,
+               baseline_group=baseline_group(view))
 
 
 def milestones(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -199,9 +199,10 @@ def banner() -> dict | None:
     return run
 
 
-def chart_text(title: str, subtitle: str, extra: list[str] | None = None) -> ChartText:
+def chart_text(title: str, subtitle: str, extra: list[str] | None = None,
+               source: str | None = None) -> ChartText:
     run = query("latest_run") or {"data_through": "?"}
-    return ChartText(title=title, subtitle=subtitle, source=tr("chart.source"),
+    return ChartText(title=title, subtitle=subtitle, source=source or tr("chart.source"),
                      data_through=tr("chart.data_through", date=run["data_through"]),
                      note=tr("note.suppression"), extra=extra or [])
 

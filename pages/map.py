@@ -36,10 +36,25 @@ for _, d in geo.iterrows():
                        "ci_high": None if r is None else r["ci_high"], "status": status})
 
 frame = pd.DataFrame(frame_rows)
+
+# Where the pilot serves at the end of the period: its LAPD divisions, outlined.
+day = ui.query("period_last_day", v)
+serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division"])
+outlines = {r["division"]: json.loads(r["geometry_geojson"])
+            for _, r in ui.query("divisions").iterrows()}
+coverage = [{"type": "Feature", "geometry": outlines[r.division],
+             "properties": {"division": r.division,
+                            "served_text": ui.tr("map.served_since", since=r.since,
+                                                 start=int(r.start_hour), end=int(r.end_hour))}}
+            for r in serving.itertuples() if r.division in outlines]
+
 title = ui.metric_label(metric, v)
 subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
                  city=ui.value_text(metric, city))
-text = ui.chart_text(title, subtitle, extra=[ui.tr("map.legend_hidden")])
+legend = [ui.tr("map.legend_hidden")]
+legend.append(ui.tr("map.coverage_legend", day=day, n=len(coverage), total=len(outlines))
+              if coverage else ui.tr("map.coverage_none", day=day or "–"))
+text = ui.chart_text(title, subtitle, extra=legend)
 
 
 def _picked() -> None:
@@ -50,7 +65,8 @@ def _picked() -> None:
 
 
 chart = ui.chart("choropleth", features, text, m.kind, ui.tr(f"metric.{metric}.short"),
-                          selected=v.district if v.district != "all" else None, selectable=True)
+                 selected=v.district if v.district != "all" else None, selectable=True,
+                 coverage=coverage, coverage_title=ui.tr("map.pilot_area"))
 description = ui.describe(title + " · " + subtitle,
                           [(ui.district_label(f["properties"]["district"], v.lang),
                             f["properties"]["value_text"]) for f in features])

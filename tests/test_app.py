@@ -15,7 +15,8 @@ from outcomes.metrics import HEADLINE, METRICS, format_value
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["pages/overview.py", "pages/map.py", "pages/response_times.py", "pages/outcomes.py",
-         "pages/trends.py", "pages/district_brief.py", "pages/data_methods.py"]
+         "pages/trends.py", "pages/police_baseline.py", "pages/district_brief.py",
+         "pages/data_methods.py"]
 EN = messages("en")
 
 
@@ -228,3 +229,80 @@ def test_pages_for_every_responder_type(monkeypatch, app_public_file, responder)
     for page in PAGES[1:5]:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_police_baseline_page_shows_the_public_files_figures(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, period_type="year", period="2025")
+    at.run()
+    at.switch_page("pages/police_baseline.py").run()
+    assert not at.exception
+    by_district, by_division = at.dataframe[0].value, at.dataframe[1].value
+    est = _public_rows(app_public_file,
+                       "select district, calls_estimate from police_baseline_district where "
+                       "period_type = 'year' and period = '2025' and call_type_group = 'pilot_types'", [])
+    lapd = by_district[by_district.series == "lapd_estimate"].merge(est, on="district")
+    assert len(lapd) == 15
+    assert (lapd["calls"].fillna(-1) == lapd["calls_estimate"].fillna(-1)).all()
+    assert lapd["estimate"].all()  # marked as estimates in the table behind the chart
+    civ = _public_rows(app_public_file,
+                       "select district, calls from counts where period_type = 'year' and "
+                       "period = '2025' and call_type_group = 'all' and item = 'all' and "
+                       "responder_type = 'civilian_team' and district in "
+                       "(select district from districts)", [])
+    teams = by_district[by_district.series == "civilian_team"].merge(
+        civ, on="district", how="left", suffixes=("", "_public"))
+    assert (teams["calls"].fillna(-1) == teams["calls_public"].fillna(0).where(
+        teams["status"] == "ok", -1)).all()
+    div = _public_rows(app_public_file,
+                       "select division, calls from police_baseline where period_type = 'year' "
+                       "and period = '2025' and call_type_group = 'pilot_types' and division not in "
+                       "('all', 'unknown', 'outside_lapd_areas')", [])
+    merged = by_division.merge(div, on="division", suffixes=("", "_public"))
+    assert len(merged) == 21
+    assert (merged["calls"].fillna(-1) == merged["calls_public"].fillna(-1)).all()
+    # divisions the pilot serves at the end of 2025, and the ones it does not reach yet
+    served = set(by_division.loc[by_division.coverage == "served", "division"])
+    cov = _public_rows(app_public_file,
+                       "select distinct division from pilot_coverage where span_start <= '2025-12-31' "
+                       "and (span_end = '' or span_end > '2025-12-31')", [])
+    assert served == set(cov.division) and 0 < len(served) < 21
+    text = " ".join(m.value for m in at.markdown)
+    assert all(d in text for d in set(by_division.division) - served)
+
+
+def test_police_baseline_page_without_lapd_data_says_what_to_do(monkeypatch, tmp_path):
+    from etl.pipeline import run
+    from tests.conftest import canonical_row, write_config, write_csv
+
+    write_csv(tmp_path / "landing/a/a_1.csv", [canonical_row()])
+    report = run(write_config(tmp_path), progress=False)
+    at = _app(monkeypatch, Path(report.public_db))
+    at.run()
+    at.switch_page("pages/police_baseline.py").run()
+    assert not at.exception
+    assert any("lapd_calls_for_service" in i.value for i in at.info)
+
+
+def test_map_outlines_the_divisions_the_pilot_serves(monkeypatch, app_public_file):
+    at = _app(monkeypatch, app_public_file, period_type="year", period="2025")
+    at.run()
+    at.switch_page("pages/map.py").run()
+    assert not at.exception
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+
+    def features(node):  # wherever the spec keeps its data (inline or in datasets)
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict) and "served_text" in props:
+                yield props["division"]
+            for v in node.values():
+                yield from features(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from features(v)
+
+    outlined = list(features(spec))
+    cov = _public_rows(app_public_file,
+                       "select distinct division from pilot_coverage where span_start <= '2025-12-31' "
+                       "and (span_end = '' or span_end > '2025-12-31')", [])
+    assert sorted(outlined) == sorted(cov.division) and outlined
