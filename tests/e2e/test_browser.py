@@ -33,6 +33,7 @@ PAGES = [
     ("response_times", "response_times", ""),
     ("outcomes", "outcomes", ""),
     ("trends", "trends", ""),
+    ("police_baseline", "police_baseline", "period_type=year&period=2025"),
     ("district_brief", "district_brief", "district=1"),
     ("data_methods", "data_methods", ""),
 ]
@@ -98,18 +99,22 @@ CHART_REPORT_JS = """
   const canvas = embed.querySelector('canvas');
   const svg = embed.querySelector('svg.marks') || embed.querySelector('svg');
   const el = canvas || svg;
-  if (!el) return {renderer: 'none', width: 0, height: 0, shapes: 0, inked: 0};
+  if (!el) return {renderer: 'none', width: 0, height: 0, shapes: 0, inked: 0, orange: 0};
   const box = el.getBoundingClientRect();
   let inked = 0;  // canvas only: pixels that are neither transparent nor near-white
+  let orange = 0;  // canvas only: pixels of the pilot-coverage outline (#e07b00)
   if (canvas && canvas.width && canvas.height) {
     const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    for (let i = 0; i < d.length; i += 4)
+    for (let i = 0; i < d.length; i += 4) {
       if (d[i + 3] > 0 && (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235)) inked++;
+      if (d[i + 3] > 0 && Math.abs(d[i] - 224) < 25 && Math.abs(d[i + 1] - 123) < 25 && d[i + 2] < 60) orange++;
+    }
   }
   const shapes = svg ? [...svg.querySelectorAll('g.mark-shape path')]
                          .filter(p => (p.getAttribute('d') || '').length > 10).length : 0;
+  const outlines = svg ? svg.querySelectorAll('path[stroke="#e07b00"]').length : 0;
   return {renderer: canvas ? 'canvas' : 'svg', width: box.width, height: box.height, shapes, inked,
-          area: canvas ? canvas.width * canvas.height : 0};
+          orange: canvas ? orange : outlines, area: canvas ? canvas.width * canvas.height : 0};
 })
 """
 
@@ -219,6 +224,12 @@ def test_page_runs_and_draws(pages: Pages, app_server: Server, name: str, path: 
             assert chart["shapes"] >= 15, f"map drew {chart['shapes']} district shapes: {chart}"
         else:
             assert chart["inked"] > 0.05 * chart["area"], f"map canvas is (nearly) blank: {chart}"
+        # the divisions the pilot serves, outlined in orange over the districts
+        assert chart["orange"] > (0 if chart["renderer"] == "svg" else 500), chart
+    if name == "police_baseline":  # by district beside the teams, and by division
+        assert len(drawn) == 2, charts
+        for chart in drawn:
+            assert chart["renderer"] == "svg" or chart["inked"] > 0.03 * chart["area"], chart
 
 
 def test_chart_downloads(pages: Pages, app_server: Server) -> None:
@@ -365,8 +376,9 @@ def test_clicking_a_district_on_the_map_opens_it(pages: Pages, app_server: Serve
     open_page(page, app_server, "map")
     box = page.locator(".vega-embed").first.bounding_box()
     assert box, "the map did not draw"
+    # the map is the top 520 px under the title (~45 px); the footer's notes below vary
     for fx, fy in ((0.33, 0.50), (0.40, 0.35), (0.45, 0.60)):  # west side, valley, south
-        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + 45 + 520 * fy)
         try:
             page.wait_for_function("() => new URLSearchParams(location.search).has('district')",
                                    timeout=8_000)
