@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, type=Path, help="folder to write into")
     d.add_argument("--calls", type=int, default=20_000, help="number of calls (default 20000)")
     d.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    d.add_argument("--no-lapd", action="store_true",
+                   help="leave out the LAPD Calls for Service export (the police baseline)")
 
     r = sub.add_parser("run", help="full pipeline; exit 0 ok, non-zero = failed, old file kept")
     r.add_argument("--config", required=True, type=Path, help="sources.toml")
@@ -62,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from etl.demo import write_demo
-    summary = write_demo(args.out, calls=args.calls, seed=args.seed)
+    summary = write_demo(args.out, calls=args.calls, seed=args.seed, lapd=not args.no_lapd)
     print(json.dumps(summary, default=str))
     print(f"next: uv run etl run --config {args.out / 'sources.toml'}", file=sys.stderr)
     return 0

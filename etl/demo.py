@@ -1213,7 +1213,7 @@ SOURCE_GLOBS = {"provider_a": "*.csv", "provider_b": "*.csv", "provider_c": "*.p
                 "city_cad": "*.csv", "lapd_calls_for_service": "*.csv"}
 
 
-def _sources_toml() -> str:
+def _sources_toml(lapd: bool = True) -> str:
     def strings(items) -> str:
         return "[" + ", ".join(f'"{x}"' for x in items) + "]"
 
@@ -1235,7 +1235,7 @@ def _sources_toml() -> str:
                   ""]
     for day, label in MILESTONES:
         lines += ["[[pilot.milestone]]", f"date = {day.isoformat()}", f'label = "{label}"', ""]
-    for name in SOURCES + (CFS,):
+    for name in SOURCES + ((CFS,) if lapd else ()):
         fmt = name if name in ("city_cad", CFS) else f"mappings/{name}.toml"
         lines += ["[[source]]", f'name = "{name}"', f'format = "{fmt}"',
                   f'path = "landing/{name}/{SOURCE_GLOBS[name]}"', ""]
@@ -1251,7 +1251,7 @@ def _demo_key(seed: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def write_demo(out: Path, calls: int = 20_000, seed: int = 7) -> dict:
+def write_demo(out: Path, calls: int = 20_000, seed: int = 7, lapd: bool = True) -> dict:
     """Write realistic landing exports + mapping files + out/sources.toml; return a summary dict (rows per source, files written, seconds)."""
     if calls < 1:
         raise ValueError(f"calls must be at least 1, got {calls}")
@@ -1297,10 +1297,13 @@ def write_demo(out: Path, calls: int = 20_000, seed: int = 7) -> dict:
             files.append(path.relative_to(out).as_posix())
             rows_per_source[name] += len(inc)
 
-    cfs = _write_cfs(rng, c, out / "landing" / CFS)
-    files += [p.relative_to(out).as_posix() for p, _ in cfs]
-    rows_per_source[CFS] = sum(n for _, n in cfs)
-    (out / "sources.toml").write_text(_sources_toml(), encoding="utf-8")
+    if lapd:  # the police baseline: LAPD's calls-for-service export
+        cfs = _write_cfs(rng, c, out / "landing" / CFS)
+        files += [p.relative_to(out).as_posix() for p, _ in cfs]
+        rows_per_source[CFS] = sum(n for _, n in cfs)
+    else:
+        shutil.rmtree(out / "landing" / CFS, ignore_errors=True)
+    (out / "sources.toml").write_text(_sources_toml(lapd), encoding="utf-8")
     (out / "hmac.key").write_text(_demo_key(seed), encoding="utf-8")
     files += ["sources.toml", "hmac.key"] + [f"mappings/{name}.toml" for name in SOURCES]
 

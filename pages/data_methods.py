@@ -45,6 +45,10 @@ for row in catalog.itertuples():
         st.markdown(f"**{title}** · `{row.table_name}`")
         st.caption(f"{ui.tr('dm.grain')}: {row.grain} · {ui.tr('dm.measures')}: {row.measures}")
         st.caption(f"{ui.tr('dm.universe')}: {ui.catalog_text(row.table_name, 'universe', row.universe)}")
+        if row.boundary_plan:
+            st.caption(f"{ui.tr('dm.boundaries')}: {row.boundary_plan}")
+        if row.estimate == "true":
+            st.warning(ui.tr("dm.estimate"), icon=":material/info:")
         st.caption(description)
         c1, c2 = st.columns(2)
         text = ui.chart_text(title, description)
