@@ -28,12 +28,16 @@ def shared_data() -> Path:
     return settings.shared_data()
 
 
-def real_boundaries() -> Path:
-    p = shared_data() / "boundaries" / "la_city_council_districts_2021.geojson"
+def shared_file(relative: str, what: str) -> Path:
+    p = shared_data() / relative
     if not p.exists():
-        pytest.fail(f"real boundaries missing at {p}: ../shared/data must sit beside the checkout "
+        pytest.fail(f"{what} missing at {p}: ../shared/data must sit beside the checkout "
                     "(or set OUTCOMES_SHARED_DATA)")
     return p
+
+
+def real_boundaries() -> Path:
+    return shared_file("boundaries/la_city_council_districts_2021.geojson", "real boundaries")
 
 
 def canonical_row(**overrides) -> dict[str, str]:

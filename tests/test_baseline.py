@@ -20,7 +20,7 @@ from etl.call_types import OTHER, load_code_table
 from etl.cli import status
 from etl.divisions import DIVISIONS
 from etl.pipeline import run
-from tests.conftest import shared_data
+from tests.conftest import shared_file
 from tests.lp_attack import disclosed
 
 SAMPLE_ROWS = 998
@@ -40,11 +40,7 @@ path = "{path}"
 
 
 def sample_path() -> Path:
-    p = shared_data() / "samples" / "lapd_calls_for_service_2020_sample.csv"
-    if not p.exists():
-        pytest.fail(f"the real LAPD sample is missing at {p}: ../shared/data must sit beside "
-                    "the checkout")
-    return p
+    return shared_file("samples/lapd_calls_for_service_2020_sample.csv", "the real LAPD sample")
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +157,7 @@ def test_an_unknown_code_in_a_file_lands_in_other(tmp_path, monkeypatch):
 def test_district_estimates_come_from_published_divisions_only(sample_run):
     _, tables, _ = sample_run
     pb, est, cw = tables["police_baseline"], tables["police_baseline_district"], tables["division_crosswalk"]
-    assert len(est) and set(est.basis.str.contains("estimated"))== {True}
+    assert len(est) and est.basis.str.contains("estimated").all()
     assert (est["calls_estimate"].notna() | (est["calls_estimate_flag"] == "suppressed")).all()
     div = pb[pb.division.isin(DIVISIONS.values())].set_index(
         ["period_type", "period", "division", "call_type_group"])["calls"]
