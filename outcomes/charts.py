@@ -114,7 +114,7 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                alt.Tooltip("value_text:N", title=value_title)]
     layers = [
         base.mark_bar().encode(y=y, x=alt.X("drawn:Q", title=value_title,
-                                             axis=alt.Axis(format=fmt, labelOverlap="greedy")),
+                                             axis=alt.Axis(format=fmt, labelOverlap="greedy", labelSeparation=6)),
                                color=color, tooltip=tooltip),
     ]
     if "ci_low" in d and d["ci_low"].notna().any():
@@ -190,7 +190,7 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
                alt.Tooltip("series_label:N", title=series_title),
                alt.Tooltip("value_text:N", title=value_title)]
     bars_ = base.mark_bar().encode(y=y, yOffset=yoff, color=color, tooltip=tooltip,
-                                   x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy")))
+                                   x=alt.X("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy", labelSeparation=6)))
     labels_ = base.mark_text(align="left", dx=3, fontSize=9, font=FONT).encode(
         y=y, yOffset=yoff, x=alt.X("lx:Q"), text=alt.Text("value_text:N"),
         color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")),
@@ -233,7 +233,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
             x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"), color=color))
     layers += [
         base.mark_line(strokeWidth=2).encode(
-            x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy")), color=color),
+            x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy", labelSeparation=6)), color=color),
         base.mark_point(filled=True, size=30).encode(x=x, y=alt.Y("drawn:Q"), color=color, tooltip=tooltip),
         base.transform_filter("datum.status == 'ok'").transform_window(
             rank="rank()", sort=[alt.SortField("month", order="descending")], groupby=["series_label"]

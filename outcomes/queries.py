@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import shapely
 from shapely.geometry import shape
 
 from outcomes.metrics import METRICS, Metric
@@ -181,13 +182,37 @@ def coverage_on(con: duckdb.DuckDBPyConnection, day: str) -> pd.DataFrame:
 
 
 def period_last_day(con: duckdb.DuckDBPyConnection, view: View) -> str | None:
-    """The last day of the view's period (YYYY-MM-DD), for coverage 'as of' the period."""
+    """The last day of the view's period (YYYY-MM-DD), or the last day with data if that is
+    earlier: pilot coverage is shown 'as of' it."""
     row = con.execute("select last_month from periods where period_type = $t and period = $p",
                       {"t": view.period_type, "p": view.period}).fetchone()
     if not row:
         return None
     y, m = int(row[0][:4]), int(row[0][5:7])
-    return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+    last = f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+    run = latest_run(con)
+    through = str(run["data_through"]) if run and run["data_through"] else last
+    return min(last, through)
+
+
+def pilot_has_period(con: duckdb.DuckDBPyConnection, view: View) -> bool:
+    return bool(con.execute(_sql("pilot_has_period"), {"period_type": view.period_type,
+                                                       "period": view.period}).fetchone()[0])
+
+
+def coverage_outline(con: duckdb.DuckDBPyConnection, day: str) -> dict | None:
+    """The pilot's area on `day` as one outline: the union of the divisions it serves, for
+    drawing (clockwise rings, as Vega-Lite wants). None when it serves none."""
+    names = set(coverage_on(con, day)["division"])
+    shapes = [shape(json.loads(g)) for d, g in
+              con.execute(_sql("divisions")).fetchall() if d in names]
+    if not shapes:
+        return None
+    # display outlines are simplified one by one, so neighbours can leave hairline gaps:
+    # close them before the union
+    area = shapely.unary_union([s.buffer(0.0004) for s in shapes]).buffer(-0.0004)
+    area = shapely.orient_polygons(area, exterior_cw=True)
+    return json.loads(shapely.to_geojson(shapely.set_precision(area, 1e-6)))
 
 
 def baseline_group(view: View) -> str:

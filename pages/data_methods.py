@@ -1,6 +1,8 @@
 """Data & methods: every definition from the catalog, pilot coverage, the suppression rules
 in plain words, the run log, and every published table as CSV and Parquet."""
 
+import re
+
 import streamlit as st
 
 from outcomes import export, ui
@@ -38,6 +40,20 @@ st.header(ui.tr("dm.downloads"))
 st.markdown(ui.tr("dm.downloads_note"))
 run = ui.query("latest_run") or {"data_through": "?"}
 catalog = ui.query("catalog")
+BASELINE_TABLES = {"police_baseline", "police_baseline_district"}
+BOUNDARY_TABLES = {"districts", "divisions", "division_crosswalk"}
+
+
+def boundaries_text(plan: str) -> str:
+    """The catalog's boundary_plan in the visitor's language."""
+    parts = []
+    for part in plan.split("; "):
+        m = re.fullmatch(r"council districts, (.+) plan", part)
+        parts.append(ui.tr("dm.plan_districts", plan=m.group(1)) if m else
+                     ui.tr("dm.plan_divisions") if part.startswith("LAPD divisions") else part)
+    return "; ".join(parts)
+
+
 for row in catalog.itertuples():
     title = ui.catalog_text(row.table_name, "title", row.title)
     description = ui.catalog_text(row.table_name, "description", row.description)
@@ -45,13 +61,18 @@ for row in catalog.itertuples():
         st.markdown(f"**{title}** · `{row.table_name}`")
         st.caption(f"{ui.tr('dm.grain')}: {row.grain} · {ui.tr('dm.measures')}: {row.measures}")
         st.caption(f"{ui.tr('dm.universe')}: {ui.catalog_text(row.table_name, 'universe', row.universe)}")
-        if row.boundary_plan:
-            st.caption(f"{ui.tr('dm.boundaries')}: {row.boundary_plan}")
+        boundaries = (f"{ui.tr('dm.boundaries')}: {boundaries_text(row.boundary_plan)}"
+                      if row.boundary_plan else "")
+        if boundaries:
+            st.caption(boundaries)
         if row.estimate == "true":
             st.warning(ui.tr("dm.estimate"), icon=":material/info:")
         st.caption(description)
         c1, c2 = st.columns(2)
-        text = ui.chart_text(title, description)
+        source = (ui.tr("bl.source_lapd") if row.table_name in BASELINE_TABLES else
+                  ui.tr("dm.source_boundaries") if row.table_name in BOUNDARY_TABLES else None)
+        text = ui.chart_text(title, description, extra=[boundaries] if boundaries else [],
+                             source=source)
         c1.download_button("CSV", key=f"dl_{row.table_name}_csv", on_click="ignore", mime="text/csv",
                            file_name=f"{row.table_name}.csv",
                            data=lambda n=row.table_name, tx=text: export.to_csv(ui.query("published_table", n), tx))

@@ -40,19 +40,19 @@ frame = pd.DataFrame(frame_rows)
 # Where the pilot serves at the end of the period: its LAPD divisions, outlined.
 day = ui.query("period_last_day", v)
 serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division"])
-outlines = {r["division"]: json.loads(r["geometry_geojson"])
-            for _, r in ui.query("divisions").iterrows()}
-coverage = [{"type": "Feature", "geometry": outlines[r.division],
-             "properties": {"division": r.division,
-                            "served_text": ui.tr("map.served_since", since=r.since,
-                                                 start=int(r.start_hour), end=int(r.end_hour))}}
-            for r in serving.itertuples() if r.division in outlines]
+outline = ui.query("coverage_outline", day) if day else None
+n_divisions = len(ui.query("divisions"))
+coverage = [] if outline is None else [
+    {"type": "Feature", "geometry": outline,
+     "properties": {"division": ui.tr("map.pilot_area_n", n=len(serving), total=n_divisions),
+                    "served_text": ", ".join(serving["division"])}}]
 
 title = ui.metric_label(metric, v)
 subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
                  city=ui.value_text(metric, city))
 legend = [ui.tr("map.legend_hidden")]
-legend.append(ui.tr("map.coverage_legend", day=day, n=len(coverage), total=len(outlines))
+legend.append(ui.tr("map.coverage_legend", day=day, n=len(serving), total=n_divisions,
+                    names=", ".join(serving["division"]))
               if coverage else ui.tr("map.coverage_none", day=day or "–"))
 text = ui.chart_text(title, subtitle, extra=legend)
 

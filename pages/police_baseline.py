@@ -9,6 +9,12 @@ from outcomes.i18n import label
 
 v = ui.view()
 st.title(ui.tr("bl.title"))
+
+
+def count(value) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
 st.markdown(ui.tr("bl.intro"))
 
 span = ui.query("baseline_months")
@@ -20,6 +26,7 @@ first, last = (ui.period_label(span[k], v.lang) for k in ("first_month", "last_m
 
 # --- by council district, beside the civilian teams ----------------------------------------
 by_district = ui.query("baseline_by_district", v)
+pilot_here = ui.query("pilot_has_period", v)
 if not by_district["has_estimate"].any():
     st.info(ui.tr("bl.no_period", period=period, first=first, last=last))
 else:
@@ -32,14 +39,17 @@ else:
                      "value": None if est_hidden else (r.calls_estimate if r.has_estimate else 0),
                      "status": "suppressed" if est_hidden else "ok",
                      "estimate": True})
-        # no published row for the civilian teams there: they answered no calls
+        # no published row for the civilian teams there: they answered no calls (if the
+        # pilot's records reach this period at all)
         civ_hidden = pd.isna(r.civilian_calls) and bool(r.civilian_flag)
         rows.append({"label": place, "district": r.district, "series": "civilian_team",
                      "series_label": ui.tr("bl.series_civilian"),
-                     "value": None if civ_hidden else (0 if pd.isna(r.civilian_calls)
-                                                       else r.civilian_calls),
-                     "status": "suppressed" if civ_hidden else "ok", "estimate": False})
+                     "value": None if civ_hidden or not pilot_here else
+                     (0 if pd.isna(r.civilian_calls) else r.civilian_calls),
+                     "status": ("none" if not pilot_here else
+                                "suppressed" if civ_hidden else "ok"), "estimate": False})
     d = pd.DataFrame(rows)
+    d["value"] = pd.to_numeric(d["value"])
     title = ui.tr("bl.district_title")
     text = ui.chart_text(title, ui.tr("bl.district_subtitle", period=period),
                          extra=[ui.tr("bl.estimate_note"), ui.tr("bl.compare_note")],
@@ -49,9 +59,13 @@ else:
         columns={"value": "calls"})
     ui.chart_block(chart, frame, text, f"police_baseline_districts_{v.period}",
                    ui.describe(title, [(f"{r.label}, {r.series_label}",
-                                        charts.hidden_label(r.status, f"{r.value:,.0f}"))
+                                        charts.hidden_label(r.status, count(r.value)))
                                        for r in d.itertuples()]), key="bl_districts")
     st.caption(ui.tr("bl.estimate_note"))
+    if not pilot_here:
+        st.caption(ui.tr("bl.no_pilot_period", period=period))
+    if v.call_type_group != "all":
+        st.caption(ui.tr("bl.group_note", group=label("group", v.call_type_group, v.lang)))
 
 # --- by LAPD division, with where the pilot serves -------------------------------------------
 by_division = ui.query("baseline_by_division", v)
@@ -69,7 +83,6 @@ if len(divisions):  # none: the baseline has no data for this period (said above
         "value": divisions["calls"],
         "status": ["suppressed" if f else "ok" for f in divisions["calls_flag"]],
         "coverage": ["served" if x in served else "not_served" for x in divisions["division"]],
-        "dispatched": divisions["dispatched"],
     })
     d = d.assign(o=d["coverage"].eq("served")).sort_values(["o", "division"]).drop(columns="o")
     title = ui.tr("bl.division_title", group=group)
@@ -78,7 +91,7 @@ if len(divisions):  # none: the baseline has no data for this period (said above
     chart = ui.chart("bars", d, text, "count", None, ui.tr("bl.calls"), color_by="coverage")
     ui.chart_block(chart, d.drop(columns=["label"]).rename(columns={"value": "calls"}), text,
                    f"police_baseline_divisions_{v.period}",
-                   ui.describe(title, [(r.label, charts.hidden_label(r.status, f"{r.value:,.0f}"))
+                   ui.describe(title, [(r.label, charts.hidden_label(r.status, count(r.value)))
                                        for r in d.itertuples()]), key="bl_divisions")
     not_served = [x for x in d["division"] if x not in served]
     st.markdown(ui.tr("bl.not_reached", day=day or "–", n=len(not_served),

@@ -283,7 +283,7 @@ def test_police_baseline_page_without_lapd_data_says_what_to_do(monkeypatch, tmp
     assert any("lapd_calls_for_service" in i.value for i in at.info)
 
 
-def test_map_outlines_the_divisions_the_pilot_serves(monkeypatch, app_public_file):
+def test_map_outlines_the_area_the_pilot_serves(monkeypatch, app_public_file):
     at = _app(monkeypatch, app_public_file, period_type="year", period="2025")
     at.run()
     at.switch_page("pages/map.py").run()
@@ -294,7 +294,7 @@ def test_map_outlines_the_divisions_the_pilot_serves(monkeypatch, app_public_fil
         if isinstance(node, dict):
             props = node.get("properties")
             if isinstance(props, dict) and "served_text" in props:
-                yield props["division"]
+                yield from props["served_text"].split(", ")
             for v in node.values():
                 yield from features(v)
         elif isinstance(node, list):
