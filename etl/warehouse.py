@@ -73,7 +73,13 @@ ROLE_TABLES = {"calls": "calls", "police_baseline": "baseline_calls"}
 def merge_staged(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> int:
     """Merge each role's staged rows into its table; returns incidents touched."""
     touched = 0
+    present = {r for r, in con.execute(f"select distinct _role from {staged}").fetchall()}
     for role, table in ROLE_TABLES.items():
+        if role not in present:
+            # nothing new of this kind: keep the table as it is (or start it empty)
+            con.execute(f"create table if not exists {table} as "
+                        f"select * exclude (_role) from {staged} where false")
+            continue
         view = f"{staged}_{role}"
         con.execute(f"create or replace temp view {view} as "
                     f"select * exclude (_role) from {staged} where _role = '{role}'")

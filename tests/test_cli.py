@@ -65,3 +65,27 @@ def test_boundaries_download_offline_is_a_clear_error(tmp_path, monkeypatch, cap
     assert main(["boundaries", "--download"]) == 2
     assert "etl boundaries --from FILE" in capsys.readouterr().err
     assert not (tmp_path / "cd.geojson").exists()
+
+
+def test_the_catalog_records_the_installed_boundary_plan(tmp_path, monkeypatch, capsys):
+    """A district file installed with its plan: every district table in the next release
+    names that plan, the division tables name the division file, citywide ones neither."""
+    import duckdb
+
+    import outcomes.settings as s
+    from etl.pipeline import run
+    from tests.conftest import canonical_row, real_boundaries, write_config, write_csv
+    target = tmp_path / "installed" / "council_districts.geojson"
+    monkeypatch.setattr(s, "installed_boundaries", lambda: target)
+    assert main(["boundaries", "--from", str(real_boundaries()), "--plan", "2021-test"]) == 0
+    capsys.readouterr()
+    write_csv(tmp_path / "landing/a/a_1.csv", [canonical_row()])
+    report = run(write_config(tmp_path), progress=False)
+    with duckdb.connect(report.public_db, read_only=True) as con:
+        plans = dict(con.execute("select table_name, boundary_plan from catalog").fetchall())
+        sha = con.execute("select distinct boundary_sha256 from districts").fetchall()
+    assert plans["coverage"] == "council districts, 2021-test plan"
+    assert "2021-test plan" in plans["police_baseline_district"]
+    assert plans["police_baseline"].startswith("LAPD divisions")
+    assert plans["calls_by_hour"] == "" and plans["runs"] == ""
+    assert sha == [(json.loads(target.with_suffix(".json").read_text())["sha256"],)]
