@@ -44,6 +44,11 @@ DISPATCHED = "dispatched"
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 ESTIMATE_BASIS = "estimated from LAPD divisions by area share (division_crosswalk)"
 
+# A record's division leaf: LAPD's "Outside" and a missing division are leaves of their own.
+DIVISION_LEAF_SQL = (f"case when lapd_division is null then '{UNKNOWN}' "
+                     f"when lapd_division = '{OUTSIDE}' then '{OUTSIDE_AREAS}' "
+                     "else lapd_division end")
+
 BASELINE_COLUMNS = ["period_type", "period", "division", "call_type_group", "calls", "calls_flag"]
 DISTRICT_COLUMNS = ["period_type", "period", "district", "call_type_group", "calls_estimate",
                     "calls_estimate_flag", "divisions_used", "basis"]
@@ -55,16 +60,13 @@ def group_leaves() -> list[str]:
 
 def leaf_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Calls per month, division leaf and call type group: every baseline record once."""
+    from etl.warehouse import has_table
     table = load_code_table()
-    has = con.execute("select count(*) from information_schema.tables "
-                      "where table_name = 'baseline_calls'").fetchone()[0]
-    if not has:
+    if not has_table(con, "baseline_calls"):
         return pd.DataFrame(columns=["month", "division", "call_type_group", "n"])
     df = con.execute(f"""
         select strftime(received_hour, '%Y-%m') as month,
-               case when lapd_division is null then '{UNKNOWN}'
-                    when lapd_division = '{OUTSIDE}' then '{OUTSIDE_AREAS}'
-                    else lapd_division end as division,
+               {DIVISION_LEAF_SQL} as division,
                coalesce(initial_call_type, '') as code,
                count(*)::bigint as n
         from baseline_calls group by all
@@ -180,18 +182,17 @@ def baseline_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
         {"r": last[0] if last else ""}).fetchall()}
     out = []
     for source, in con.execute("select distinct _source from baseline_calls order by 1").fetchall():
-        rows = con.execute("""
-            select coalesce(initial_call_type, '') as code,
-                   case when lapd_division is null then 'unknown'
-                        when lapd_division = $outside then 'outside' else 'division' end as area,
+        rows = con.execute(f"""
+            select coalesce(initial_call_type, '') as code, {DIVISION_LEAF_SQL} as division,
                    count(*) from baseline_calls where _source = $s group by all""",
-                           {"s": source, "outside": OUTSIDE}).fetchall()
+                           {"s": source}).fetchall()
         group = {code: table.group_of(code or None) for code, _, _ in rows}
+        area_of = {OUTSIDE_AREAS: "outside", UNKNOWN: "unknown"}
         by_area = {"division": 0, "outside": 0, "unknown": 0}
         officer = other = 0
         unknown_codes: dict[str, int] = {}
-        for code, area, n in rows:
-            by_area[area] += n
+        for code, division, n in rows:
+            by_area[area_of.get(division, "division")] += n
             officer += n if group[code] == OFFICER else 0
             if group[code] == OTHER:
                 other += n

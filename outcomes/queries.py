@@ -200,12 +200,11 @@ def pilot_has_period(con: duckdb.DuckDBPyConnection, view: View) -> bool:
                                                        "period": view.period}).fetchone()[0])
 
 
-def coverage_outline(con: duckdb.DuckDBPyConnection, day: str) -> dict | None:
-    """The pilot's area on `day` as one outline: the union of the divisions it serves, for
-    drawing (clockwise rings, as Vega-Lite wants). None when it serves none."""
-    names = set(coverage_on(con, day)["division"])
+def coverage_outline(con: duckdb.DuckDBPyConnection, divisions: tuple[str, ...]) -> dict | None:
+    """The pilot's area as one outline: the union of the divisions it serves (coverage_on),
+    for drawing (clockwise rings, as Vega-Lite wants). None when it serves none."""
     shapes = [shape(json.loads(g)) for d, g in
-              con.execute(_sql("divisions")).fetchall() if d in names]
+              con.execute(_sql("divisions")).fetchall() if d in set(divisions)]
     if not shapes:
         return None
     # display outlines are simplified one by one, so neighbours can leave hairline gaps:

@@ -40,7 +40,7 @@ frame = pd.DataFrame(frame_rows)
 # Where the pilot serves at the end of the period: its LAPD divisions, outlined.
 day = ui.query("period_last_day", v)
 serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division"])
-outline = ui.query("coverage_outline", day) if day else None
+outline = ui.query("coverage_outline", tuple(serving["division"]))
 n_divisions = len(ui.query("divisions"))
 coverage = [] if outline is None else [
     {"type": "Feature", "geometry": outline,
