@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from etl.call_types import OTHER, load_code_table
+from etl.crosswalk import district_order
 from etl.divisions import DIVISIONS, OUTSIDE
 from etl.suppress import SUPPRESSED, Equation, suppress
+from etl.warehouse import has_table
 from outcomes import settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,6 @@ DIVISION_LEAVES = tuple(DIVISIONS.values()) + (OUTSIDE_AREAS, UNKNOWN)
 OFFICER = "officer_initiated"
 PILOT_TYPES = "pilot_types"
 DISPATCHED = "dispatched"
-PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 ESTIMATE_BASIS = "estimated from LAPD divisions by area share (division_crosswalk)"
 
 # A record's division leaf: LAPD's "Outside" and a missing division are leaves of their own.
@@ -60,7 +61,6 @@ def group_leaves() -> list[str]:
 
 def leaf_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Calls per month, division leaf and call type group: every baseline record once."""
-    from etl.warehouse import has_table
     table = load_code_table()
     if not has_table(con, "baseline_calls"):
         return pd.DataFrame(columns=["month", "division", "call_type_group", "n"])
@@ -138,12 +138,8 @@ def district_estimates(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     est["calls_estimate"] = rounded.mask(hide)
     est["calls_estimate_flag"] = np.where(hide, SUPPRESSED, "")
     est["basis"] = ESTIMATE_BASIS
-    est = est.sort_values(keys, key=lambda s: s.map(_district_order) if s.name == "district" else s)
+    est = est.sort_values(keys, key=lambda s: s.map(district_order) if s.name == "district" else s)
     return est[DISTRICT_COLUMNS].reset_index(drop=True)
-
-
-def _district_order(value):
-    return int(value) if str(value).isdigit() else 99
 
 
 def baseline_tables(con: duckdb.DuckDBPyConnection, pilot_groups: list[str], pilot_start: str,
@@ -171,7 +167,6 @@ def baseline_tables(con: duckdb.DuckDBPyConnection, pilot_groups: list[str], pil
 def baseline_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """For `etl status` (reads the private warehouse): per police-baseline source, what the
     latest run read and set aside, and how the records it holds are counted."""
-    from etl.warehouse import has_table
     if not has_table(con, "baseline_calls"):
         return []
     table = load_code_table()

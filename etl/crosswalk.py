@@ -86,7 +86,7 @@ def division_crosswalk(divisions: Divisions, districts: Boundaries) -> pd.DataFr
     out["method"] = "area-weighted, EPSG:3310, slivers under 0.5% dropped"
     out["boundary_plan"] = districts.plan
     out["divisions_sha256"] = divisions.sha256
-    out = out.sort_values(["division", "district"], key=lambda s: s.map(_order)).reset_index(drop=True)
+    out = out.sort_values(["division", "district"], key=lambda s: s.map(district_order)).reset_index(drop=True)
     # rounding to 6 places can leave a sum of 0.999999; put the remainder on the largest share
     remainder = 1.0 - out.groupby("division")["share"].sum()
     largest = out.groupby("division")["share"].idxmax()
@@ -95,5 +95,6 @@ def division_crosswalk(divisions: Divisions, districts: Boundaries) -> pd.DataFr
     return out
 
 
-def _order(value):
+def district_order(value):
+    """Sort key: districts by number, anything else (division names) as text."""
     return int(value) if str(value).isdigit() else value

@@ -177,7 +177,7 @@ def divisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def coverage_on(con: duckdb.DuckDBPyConnection, day: str) -> pd.DataFrame:
-    """Divisions the pilot serves on `day` (YYYY-MM-DD), since when, and its hours."""
+    """Divisions the pilot serves on `day` (YYYY-MM-DD)."""
     return _df(con, "coverage_on", day=day)
 
 

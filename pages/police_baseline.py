@@ -7,14 +7,13 @@ import streamlit as st
 from outcomes import charts, ui
 from outcomes.i18n import label
 
-v = ui.view()
-st.title(ui.tr("bl.title"))
-
 
 def count(value) -> str:
     return "" if pd.isna(value) else f"{value:,.0f}"
 
 
+v = ui.view()
+st.title(ui.tr("bl.title"))
 st.markdown(ui.tr("bl.intro"))
 
 span = ui.query("baseline_months")
@@ -70,8 +69,7 @@ else:
 # --- by LAPD division, with where the pilot serves -------------------------------------------
 by_division = ui.query("baseline_by_division", v)
 day = ui.query("period_last_day", v)
-serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division", "since"])
-served = dict(zip(serving["division"], serving["since"]))
+served = set(ui.query("coverage_on", day)["division"]) if day else set()
 divisions = by_division[~by_division["division"].isin(["all", "unknown", "outside_lapd_areas"])]
 if len(divisions):  # none: the baseline has no data for this period (said above)
     group = (label("group", v.call_type_group, v.lang) if v.call_type_group != "all"
