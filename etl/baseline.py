@@ -106,6 +106,10 @@ def baseline_equations(pilot_groups: list[str]) -> list[Equation]:
         Equation("call_type_group", ALL, (DISPATCHED, OFFICER)),
         Equation("call_type_group", DISPATCHED, tuple(g for g in groups if g != OFFICER)),
         Equation("call_type_group", PILOT_TYPES, tuple(g for g in groups if g in pilot_groups)),
+        # the two together: dispatched = crisis types + the other dispatched groups, so
+        # that suppression sees the difference of the two sums as a sum of its own
+        Equation("call_type_group", DISPATCHED, (PILOT_TYPES,) + tuple(
+            g for g in groups if g != OFFICER and g not in pilot_groups)),
     ]
 
 

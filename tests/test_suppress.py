@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.suppress import Equation, lone_hidden_equations, suppress
+from etl.suppress import (MIN_RANGE, Equation, bounds, equations_membership,
+                          lone_hidden_equations, suppress)
 from tests.lp_attack import disclosed
 
 
@@ -71,6 +72,40 @@ def test_random_three_way_tables_resist_lp(seed):
     eqs = [Equation(*h) for h in hier]
     cube["flag"] = suppress(cube, ["p", "d", "g"], eqs)
     cube.loc[cube.flag != "", "n"] = np.nan
-    bad, tried = disclosed(cube.assign(n=cube.n.fillna(0)), ["p", "d", "g"], hier, "n", "flag",
-                           targets=15, seed=seed)
+    published = cube.assign(n=cube.n.fillna(0))
+    bad, tried = disclosed(published, ["p", "d", "g"], hier, "n", "flag", targets=15, seed=seed)
     assert bad == [], f"disclosed {bad} of {tried}"
+    # knowing that a hidden count is at least 1, no hidden cell is narrowed to fewer than
+    # MIN_RANGE possible values
+    bad, tried = disclosed(published, ["p", "d", "g"], hier, "n", "flag", targets=40, seed=seed,
+                           lower=1, min_range=MIN_RANGE)
+    assert tried > 0 and bad == [], f"narrowed {bad} of {tried}"
+
+
+def _nodes(values: dict[str, int], eqs: list[Equation]):
+    cells = pd.DataFrame({"node": list(values), "n": list(values.values())})
+    eq, cell, is_parent = equations_membership(cells, ["node"], eqs, with_roles=True)
+    return cells, eq, cell, is_parent, int(eq.max()) + 1
+
+
+def test_bounds_carry_through_equations():
+    """total 12 (shown) = a + b + c, all hidden; a = a1 + a2, both hidden. Each hidden
+    count is at least 1, so a >= a1 + a2 >= 2, a <= 12 - 1 - 1 = 10, a1 <= 10 - 1 = 9."""
+    eqs = [Equation("node", "total", ("a", "b", "c")), Equation("node", "a", ("a1", "a2"))]
+    cells, eq, cell, is_parent, n_eq = _nodes(
+        {"total": 12, "a": 2, "b": 3, "c": 7, "a1": 1, "a2": 1}, eqs)
+    hidden = (cells["node"] != "total").to_numpy()
+    lo, hi, _ = bounds(cells["n"].to_numpy(), hidden, eq, cell, is_parent, n_eq)
+    got = dict(zip(cells["node"], zip(lo, hi)))
+    assert got == {"total": (12, 12), "a": (2, 10), "b": (1, 9), "c": (1, 9),
+                   "a1": (1, 9), "a2": (1, 9)}
+
+
+def test_a_pair_of_small_counts_under_a_shown_total_gets_more_company():
+    """total 14 = x + y + z with x = 1 and y = 2: hiding x and y alone would leave each in
+    [1, 2] (x + y = 14 - 11 = 3), so z (11) is hidden too, leaving each in [1, 12]."""
+    eqs = [Equation("node", "total", ("x", "y", "z"))]
+    cells, *_ = _nodes({"total": 14, "x": 1, "y": 2, "z": 11}, eqs)
+    flags = suppress(cells, ["node"], eqs)
+    assert dict(zip(cells["node"], flags)) == {"total": "", "x": "suppressed",
+                                                 "y": "suppressed", "z": "suppressed"}
