@@ -158,64 +158,55 @@ def peel(hidden: np.ndarray, eq: np.ndarray, cell: np.ndarray, n_eq: int) -> tup
 NO_BOUND = float(2 ** 40)
 
 
-def _implied(lo, hi, const, eq, cell, child, n_eq):
-    """For each (equation, hidden member) pair, the bounds the equation's other members
-    put on that member (NO_BOUND or -NO_BOUND where they put none)."""
-    # each hidden member's term sign * x lies in [tmin, tmax]
-    tmin = np.where(child, lo[cell], -hi[cell])
-    tmax = np.where(child, hi[cell], -lo[cell])
-    sum_min = np.bincount(eq, weights=tmin, minlength=n_eq) + const
-    sum_max = np.bincount(eq, weights=tmax, minlength=n_eq) + const
-    # the other members' terms together lie in [others_min, others_max]; sign * x equals
-    # minus their sum: a child lies in [-others_max, -others_min], a parent in
-    # [others_min, others_max]
-    others_min = sum_min[eq] - tmin
-    others_max = sum_max[eq] - tmax
-    new_lo = np.maximum(np.where(child, -others_max, others_min), -NO_BOUND)
-    new_hi = np.where(child, -others_min, others_max)
-    return new_lo, np.where(new_hi > NO_BOUND / 2, NO_BOUND, new_hi)
+@numba.njit(cache=True)
+def _sums(e, lo, hi, eq_ptr, eq_cell, eq_parent):
+    """The smallest and largest values of equation e's signed sum, sign -1 for the parent:
+    children add their bounds, the parent takes its bounds away."""
+    sum_min = 0.0
+    sum_max = 0.0
+    for k in range(eq_ptr[e], eq_ptr[e + 1]):
+        c = eq_cell[k]
+        if eq_parent[k]:
+            sum_min -= hi[c]
+            sum_max -= lo[c]
+        else:
+            sum_min += lo[c]
+            sum_max += hi[c]
+    return sum_min, sum_max
 
 
 @numba.njit(cache=True)
-def _propagate(lo, hi, const, eq_ptr, eq_cell, eq_child, cell_ptr, cell_eq, max_updates):
+def _member_bounds(k, sum_min, sum_max, lo, hi, eq_cell, eq_parent):
+    """The bounds an equation (its signed sum in [sum_min, sum_max]) puts on its member k:
+    the sum is 0, so a child lies within minus the others' sum, a parent within it."""
+    c = eq_cell[k]
+    if eq_parent[k]:
+        new_lo, new_hi = sum_min + hi[c], sum_max + lo[c]
+    else:
+        new_lo, new_hi = -(sum_max - hi[c]), -(sum_min - lo[c])
+    return max(new_lo, -NO_BOUND), (NO_BOUND if new_hi > NO_BOUND / 2 else new_hi)
+
+
+@numba.njit(cache=True)
+def _propagate(lo, hi, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq, max_updates):
     """Interval propagation to its fixed point, one equation at a time from a queue of
-    equations whose members' bounds have changed. Returns how many bounds moved."""
+    equations whose members' bounds have changed. Returns how many bounds moved, -1 if
+    more than max_updates."""
     n_eq = len(eq_ptr) - 1
-    queue = np.empty(n_eq, np.int64)
-    queued = np.zeros(n_eq, np.bool_)
-    size = 0
-    for e in range(n_eq):
-        if eq_ptr[e + 1] > eq_ptr[e]:
-            queue[size] = e
-            queued[e] = True
-            size += 1
+    queue = np.arange(n_eq)
+    queued = np.ones(n_eq, np.bool_)
     head = 0
+    size = n_eq
     updates = 0
     while size > 0:
         e = queue[head]
         head = (head + 1) % n_eq
         size -= 1
         queued[e] = False
-        sum_min = const[e]
-        sum_max = const[e]
+        sum_min, sum_max = _sums(e, lo, hi, eq_ptr, eq_cell, eq_parent)
         for k in range(eq_ptr[e], eq_ptr[e + 1]):
             c = eq_cell[k]
-            if eq_child[k]:
-                sum_min += lo[c]
-                sum_max += hi[c]
-            else:
-                sum_min -= hi[c]
-                sum_max -= lo[c]
-        for k in range(eq_ptr[e], eq_ptr[e + 1]):
-            c = eq_cell[k]
-            if eq_child[k]:
-                new_lo = -(sum_max - hi[c])
-                new_hi = -(sum_min - lo[c])
-            else:
-                new_lo = sum_min + hi[c]
-                new_hi = sum_max + lo[c]
-            if new_hi > NO_BOUND / 2:
-                new_hi = NO_BOUND
+            new_lo, new_hi = _member_bounds(k, sum_min, sum_max, lo, hi, eq_cell, eq_parent)
             moved = False
             if new_lo > lo[c] + 0.5:
                 lo[c] = np.round(new_lo)
@@ -236,37 +227,45 @@ def _propagate(lo, hi, const, eq_ptr, eq_cell, eq_child, cell_ptr, cell_eq, max_
     return updates
 
 
+@numba.njit(cache=True)
+def _implied(lo, hi, eq_ptr, eq_cell, eq_parent):
+    """For every (equation, member) pair, in equation order, the bounds that equation
+    alone puts on the member."""
+    p_lo = np.empty(len(eq_cell))
+    p_hi = np.empty(len(eq_cell))
+    for e in range(len(eq_ptr) - 1):
+        sum_min, sum_max = _sums(e, lo, hi, eq_ptr, eq_cell, eq_parent)
+        for k in range(eq_ptr[e], eq_ptr[e + 1]):
+            p_lo[k], p_hi[k] = _member_bounds(k, sum_min, sum_max, lo, hi, eq_cell, eq_parent)
+    return p_lo, p_hi
+
+
 def bounds(values: np.ndarray, hidden: np.ndarray, eq: np.ndarray, cell: np.ndarray,
-           is_parent: np.ndarray, n_eq: int, lower: int = 1, max_updates: int = 200_000_000):
+           is_parent: np.ndarray, n_eq: int, lower: int = 1, max_updates: int = 200_000_000,
+           ix: _Index | None = None):
     """What an attacker can say of each hidden cell from the equations alone: the smallest
     and largest value consistent with every shown cell, each hidden cell at least `lower`
     (zeros are always shown, so a hidden count is at least 1). Interval propagation: each
-    equation bounds each hidden member by the other members, until nothing tightens (the
-    same bounds whatever the order, so the queue's order does not matter).
+    equation bounds each member by the other members, until nothing tightens (the same
+    bounds whatever the order, so the queue's order does not matter). A shown cell's bounds
+    are its value and never move. `ix`: the membership already indexed, if at hand.
 
-    Returns (lo, hi, pairs): `pairs` holds, for every (equation, hidden member), the
-    equation id, the cell, and the lower and upper bounds that equation alone puts on the
-    cell once the bounds have settled.
+    Returns (lo, hi, pairs): `pairs` holds, for every (equation, member), the equation id,
+    the cell, and the lower and upper bounds that equation alone puts on the cell once the
+    bounds have settled.
     """
+    ix = ix or _Index(eq, cell, is_parent, n_eq, len(values))
     lo = np.where(hidden, float(lower), values.astype(np.float64))
     hi = np.where(hidden, NO_BOUND, values.astype(np.float64))
-    # An equation is sum(sign * x) = 0, sign -1 for the parent. Shown members are constants.
-    sign_all = np.where(is_parent, -1.0, 1.0)
-    h = hidden[cell]
-    const = np.bincount(eq[~h], weights=sign_all[~h] * values[cell[~h]], minlength=n_eq)
-    by_eq = np.argsort(eq[h], kind="stable")
-    eq, cell, child = eq[h][by_eq], cell[h][by_eq], (sign_all[h] > 0)[by_eq]
-    eq_ptr = np.searchsorted(eq, np.arange(n_eq + 1))
-    by_cell = np.argsort(cell, kind="stable")
-    cell_ptr = np.searchsorted(cell[by_cell], np.arange(len(values) + 1))
-    if _propagate(lo, hi, const, eq_ptr, cell, child, cell_ptr, eq[by_cell], max_updates) < 0:
+    if _propagate(lo, hi, ix.eq_ptr, ix.eq_cell, ix.eq_parent, ix.cell_ptr, ix.cell_eq,
+                  max_updates) < 0:
         raise RuntimeError("bounds did not settle")
-    p_lo, p_hi = _implied(lo, hi, const, eq, cell, child, n_eq)
-    return lo, hi, (eq, cell, p_lo, p_hi)
+    p_lo, p_hi = _implied(lo, hi, ix.eq_ptr, ix.eq_cell, ix.eq_parent)
+    return lo, hi, (np.repeat(np.arange(n_eq), np.diff(ix.eq_ptr)), ix.eq_cell, p_lo, p_hi)
 
 
 def _audit(values: np.ndarray, hidden: np.ndarray, eq: np.ndarray, cell: np.ndarray,
-           is_parent: np.ndarray, n_eq: int, min_range: int, min_cell: int):
+           is_parent: np.ndarray, n_eq: int, min_range: int, min_cell: int, ix: _Index):
     """Equations that need more hidden cells, seen as an attacker would: first chains of
     single-unknown equations (`peel`), then bounds from every equation with hidden counts
     known to be at least 1 (`bounds`): each hidden count under `min_cell` must keep
@@ -284,7 +283,9 @@ def _audit(values: np.ndarray, hidden: np.ndarray, eq: np.ndarray, cell: np.ndar
         cells_found = np.nonzero(found)[0]
         every = np.ones(len(cells_found), bool)
         return deficit, (cells_found, via[found], every, every), found
-    lo, hi, (p_eq, p_cell, p_lo, p_hi) = bounds(values, hidden, eq, cell, is_parent, n_eq)
+    lo, hi, pairs = bounds(values, hidden, eq, cell, is_parent, n_eq, ix=ix)
+    # the hidden members: a shown cell's bounds are its own value
+    p_eq, p_cell, p_lo, p_hi = (a[hidden[pairs[1]]] for a in pairs)
     # for each hidden small count with too few possible values, the first equation that
     # gives its upper bound; hiding a cell of value v in it raises that bound by v - 1
     need_hi = lo + (min_range - 1)
@@ -401,17 +402,10 @@ def _by_cell(cells, eqs, keep, n_cells):
     return ptr, out
 
 
-@dataclass
-class _Tally:
-    """Per equation: hidden members, hidden children's sum, whether the parent is shown."""
-    hidden_n: np.ndarray
-    hidden_child_sum: np.ndarray
-    parent_shown: np.ndarray
-
-
 @numba.njit(cache=True)
-def _hide(c, hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq,
-          cell_parent, hidden_n, hidden_child_sum, parent_shown):
+def _hide(c, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n, hidden_child_sum,
+          parent_shown):
+    """Hide cell c and update its equations' tallies."""
     hidden[c] = True
     for j in range(cell_ptr[c], cell_ptr[c + 1]):
         f = cell_eq[j]
@@ -423,11 +417,11 @@ def _hide(c, hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq
 
 
 @numba.njit(cache=True)
-def _hide_all(cells, hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq,
-              cell_parent, hidden_n, hidden_child_sum, parent_shown):
+def _hide_all(cells, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n,
+              hidden_child_sum, parent_shown):
     for c in cells:
-        _hide(c, hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq,
-              cell_parent, hidden_n, hidden_child_sum, parent_shown)
+        _hide(c, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n, hidden_child_sum,
+              parent_shown)
 
 
 @numba.njit(cache=True)
@@ -442,8 +436,8 @@ def _new_lone(c, e, cell_ptr, cell_eq, hidden_n):
 
 
 @numba.njit(cache=True)
-def _settle(hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq, cell_parent,
-            hidden_n, hidden_child_sum, parent_shown, min_cell):
+def _settle(hidden, values, rank, eq_ptr, eq_cell, cell_ptr, cell_eq, cell_parent, hidden_n,
+            hidden_child_sum, parent_shown, min_cell):
     """Hide cells until no equation has exactly one hidden cell and, under every shown
     total, the hidden cells add up to at least min_cell. Equations are taken from a queue;
     a needy one hides its finest shown non-zero cell, then the one whose hiding leaves the
@@ -475,8 +469,8 @@ def _settle(hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq,
                     best_lone = lone
             if best < 0:
                 return e
-            _hide(best, hidden, values, rank, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq,
-                  cell_parent, hidden_n, hidden_child_sum, parent_shown)
+            _hide(best, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n,
+                  hidden_child_sum, parent_shown)
             for j in range(cell_ptr[best], cell_ptr[best + 1]):
                 f = cell_eq[j]
                 if not queued[f] and f != e:
@@ -515,24 +509,23 @@ def suppress(cells: pd.DataFrame, dims: list[str], equations: list[Equation],
     parent_of = _parent_of(eq, cell, is_parent, n_eq)
     rank = _twin_ranks(values, rank, eq, cell, is_parent, parent_of)
     ix = _Index(eq, cell, is_parent, n_eq, len(cells))
-    # per equation, kept up to date as cells are hidden
+    # per equation, kept up to date as cells are hidden: hidden members, hidden children's
+    # sum, whether the parent is shown
     h = hidden[cell]
-    tally = _Tally(
-        hidden_n=np.bincount(eq, weights=h, minlength=n_eq).astype(np.int64),
-        hidden_child_sum=np.bincount(eq, weights=h * ~is_parent * values[cell],
-                                     minlength=n_eq).astype(np.int64),
-        parent_shown=np.ones(n_eq, np.bool_))
+    hidden_n = np.bincount(eq, weights=h, minlength=n_eq).astype(np.int64)
+    hidden_child_sum = np.bincount(eq, weights=h * ~is_parent * values[cell],
+                                   minlength=n_eq).astype(np.int64)
+    parent_shown = np.ones(n_eq, np.bool_)
     has_parent = parent_of >= 0
-    tally.parent_shown[has_parent] = ~hidden[parent_of[has_parent]]
-    args = (values, rank, ix.eq_ptr, ix.eq_cell, ix.eq_parent, ix.cell_ptr, ix.cell_eq,
-            ix.cell_parent, tally.hidden_n, tally.hidden_child_sum, tally.parent_shown)
+    parent_shown[has_parent] = ~hidden[parent_of[has_parent]]
+    tallies = (ix.cell_ptr, ix.cell_eq, ix.cell_parent, hidden_n, hidden_child_sum, parent_shown)
     for _ in range(max_rounds):
         # the rules that need no attacker's view first, one equation at a time
-        stuck = _settle(hidden, *args, min_cell)
+        stuck = _settle(hidden, values, rank, ix.eq_ptr, ix.eq_cell, *tallies, min_cell)
         if stuck >= 0:
             raise RuntimeError("an equation needs another hidden cell but has none left to hide")
         deficit, upstream, pinned = _audit(values, hidden, eq, cell, is_parent, n_eq, min_range,
-                                           min_cell)
+                                           min_cell, ix)
         if not deficit.any():
             # a hidden count the published numbers pin down anyway (never a small one, by
             # now) tells no one anything new when shown: show it
@@ -550,7 +543,7 @@ def suppress(cells: pd.DataFrame, dims: list[str], equations: list[Equation],
                     *binding, BACK_STEPS, MAX_BACK_STEPS)
         if len(new) == 0:
             raise RuntimeError("an equation needs another hidden cell but has none left to hide")
-        _hide_all(new, hidden, *args)
+        _hide_all(new, hidden, values, *tallies)
     else:
         raise RuntimeError("complementary suppression did not settle")
     return pd.Series(np.where(hidden, SUPPRESSED, ""), index=cells.index, name=f"{value}_flag")

@@ -129,6 +129,12 @@ def _months_of(truth, cfg) -> dict[str, set[str]]:
 LONG_PERIODS = ("year", "fiscal_year", "pilot_to_date")
 
 
+def _in_cell(frame, months, period, district):
+    """The records of one published cell: the period's months, one district or all."""
+    sel = frame[frame["month"].isin(months[period])]
+    return sel if district == "all" else sel[sel["district_leaf"] == district]
+
+
 def test_run_reports_and_catalog(demo_run):
     r = demo_run["report"]
     assert r.status == "ok" and r.mode == "full"
@@ -169,9 +175,7 @@ def test_coverage_matches_independent_count(demo_run, truth):
     checked = 0
     rows = cov[cov.period_type.isin(LONG_PERIODS) & (cov.call_type_group == "all")]
     for row in rows.itertuples():
-        sel = u[u["month"].isin(months[row.period])]
-        if row.district != "all":
-            sel = sel[sel["district_leaf"] == row.district]
+        sel = _in_cell(u, months, row.period, row.district)
         _check_count(row.eligible_calls, row.eligible_calls_flag, len(sel))
         civ = int((sel["responder_type"] == "civilian_team").sum())
         _check_count(row.civilian_calls, row.civilian_calls_flag, civ)
@@ -194,9 +198,7 @@ def test_workload_share_matches(demo_run, truth):
     handled = u[u["responder_type"].isin(["civilian_team", "co_response", "police"])]
     checked = 0
     for row in ws[ws.period_type.isin(LONG_PERIODS) & (ws.call_type_group == "all")].itertuples():
-        h = handled[handled["month"].isin(months[row.period])]
-        if row.district != "all":
-            h = h[h["district_leaf"] == row.district]
+        h = _in_cell(handled, months, row.period, row.district)
         _check_count(row.handled_calls, row.handled_calls_flag, len(h))
         civ = int((h["responder_type"] == "civilian_team").sum())
         _check_count(row.civilian_team_calls, row.civilian_team_calls_flag, civ)
