@@ -23,7 +23,7 @@ from etl.call_types import load_code_table
 from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
 from etl.sources import Config
-from etl.stats import wilson
+from etl.stats import grouped_quantiles, rounded_tenths, wilson
 from etl.suppress import Equation, suppress
 from outcomes import catalog as cat
 from outcomes import settings
@@ -43,7 +43,9 @@ UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 INTERVAL_STATES = ("valid", "missing", "negative", "over_24h")
 INTERVALS = ("dispatch_to_scene", "received_to_scene")
-QUANTILES = {"p25_minutes": 0.25, "median_minutes": 0.5, "p75_minutes": 0.75, "p90_minutes": 0.9}
+# quantiles as fractions, so that they are computed exactly (etl.stats.grouped_quantiles)
+QUANTILES = {"p25_minutes": (1, 4), "median_minutes": (1, 2), "p75_minutes": (3, 4),
+             "p90_minutes": (9, 10)}
 DISTRICT_LEAVES = tuple(str(i) for i in range(1, 16)) + ("outside_city", "unknown")
 ELIGIBLE_LEAVES = ("eligible_served",) + tuple(f"eligible_unserved_{r}" for r in UNSERVED)
 ALL = "all"
@@ -54,6 +56,9 @@ def sql(name: str) -> str:
 
 
 # ---------------------------------------------------------------- periods
+
+PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
+
 
 def quarter_of(month: str) -> str:
     y, m = int(month[:4]), int(month[5:7])
@@ -87,8 +92,7 @@ def period_bridge(months: list[str], pilot_start: str) -> pd.DataFrame:
 
 
 def period_equations(months: list[str], pilot_start: str,
-                     types: tuple[str, ...] = ("month", "quarter", "year", "fiscal_year",
-                                               "pilot_to_date")) -> list[Equation]:
+                     types: tuple[str, ...] = PERIOD_TYPES) -> list[Equation]:
     """Every way one published period is the sum of others: each period of the given types
     that is exactly covered by periods of a finer type (a quarter by its months, a fiscal year
     by its quarters, pilot to date by fiscal years when the pilot began on 1 July, ...)."""
@@ -351,38 +355,99 @@ def outcomes_table(cube: pd.DataFrame) -> pd.DataFrame:
                        "per_1000_ci_low", "per_1000_ci_high", "unstable"]]
 
 
-def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
-                         periods: pd.DataFrame) -> pd.DataFrame:
-    """Median and 90th percentile minutes, only where the valid count is shown and >= min."""
-    con.register("period_bridge", periods)
-    # all four quantiles of an interval from one sort: quantile_cont over a list
-    quantiles = ",\n".join(
-        f"quantile_cont({i}_seconds, {list(QUANTILES.values())}) "
-        f"filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__q"
-        for i in INTERVALS)
-    counts = ",\n".join(f"count(*) filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__valid_n"
-                         for i in INTERVALS)
-    # one pass over calls x periods for both intervals
-    both = con.execute(f"""
-        select p.period_type, p.period,
-               coalesce(u.district, 'all') as district,
-               coalesce(u.call_type_group, 'all') as call_type_group,
-               u.responder_type, {quantiles}, {counts}
-        from universe u join period_bridge p on p.month = u.month
-        where u.responder_type <> 'phone'
-        -- districts for all groups, groups citywide: the cells the cube publishes
-        group by grouping sets (
-            (p.period_type, p.period, u.call_type_group, u.responder_type),
-            (p.period_type, p.period, u.district, u.responder_type),
-            (p.period_type, p.period, u.responder_type))
-    """).df()
-    _split_quantiles(both)
-    frames = []
+HOUR_BANDS = ("00-06", "06-12", "12-18", "18-24")
+Grouping = tuple[tuple[str, ...], tuple[str, ...]]  # (period types, dimensions)
+
+
+def interval_quantiles(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
+                       levels: dict[str, tuple[str, ...]], tables: dict[str, list[Grouping]],
+                       where: str) -> dict[str, dict[str, pd.DataFrame]]:
+    """Quantiles of each interval's valid values for several tables at once. A table is a
+    list of groupings (period types, dimensions): each period of those types crossed with
+    the dimensions, the others 'all', like SQL's GROUPING SETS over the universe joined to
+    `periods`. One sort per interval serves them all (etl.stats.grouped_quantiles).
+
+    `levels` lists every value of each dimension ('hour_band' is the 6-hour band of the
+    call). Returns {table: {interval: frame of period_type, period, the table's dimensions,
+    valid_n, the quantiles in minutes rounded half up to 0.1}}, a row for every group holding
+    a valid interval.
+    """
+    months = sorted(set(periods["month"]))
+    levels = {"month": tuple(months), **levels, "hour_band": HOUR_BANDS}
+    dims = list(dict.fromkeys(d for gs in tables.values() for _, ds in gs for d in ds))
+    axes = ["month", *dims]
+    shape = tuple(len(levels[d]) for d in axes)
+    # a row's kind is its month and dimensions, coded densely; groups are looked up per kind
+    code = {d: f"list_position(${d}, {d}) - 1" for d in axes}
+    code["hour_band"] = "hour(received_hour) // 6"
+    kind_sql = code[axes[0]]
+    for d, n in zip(axes[1:], shape[1:]):
+        kind_sql = f"({kind_sql}) * {n} + {code[d]}"
+    rows = con.execute(f"""
+        select {kind_sql} as kind,
+               {", ".join(f"case when {i.split('_')[0]}_interval = 'valid' "
+                          f"then {i}_seconds end as {i}" for i in INTERVALS)}
+        from universe where {where}""",
+        {d: list(levels[d]) for d in axes if d != "hour_band"}).fetchnumpy()
+    kind = rows["kind"]
+    if np.ma.getmaskarray(kind).any():
+        raise AssertionError("a value of the universe is missing from the quantile levels")
+    kind = np.ma.getdata(kind)
+    of_kind = dict(zip(axes, np.unravel_index(np.arange(int(np.prod(shape))), shape)))
+    columns, labels, n_groups = [], [], 0
+    for name, groupings in tables.items():
+        for period_types, ds in groupings:
+            for period_type in period_types:
+                bridge = periods[periods.period_type == period_type]
+                names = sorted(set(bridge["period"]))
+                period_of = dict(zip(bridge["month"], bridge["period"].map(names.index)))
+                pcode = np.array([period_of.get(m, -1) for m in months])[of_kind["month"]]
+                block = (len(names), *(len(levels[d]) for d in ds))
+                ids = np.ravel_multi_index((np.maximum(pcode, 0), *(of_kind[d] for d in ds)), block)
+                columns.append(np.where(pcode >= 0, ids + n_groups, -1))
+                at = np.unravel_index(np.arange(int(np.prod(block))), block)
+                labels.append(pd.DataFrame({"table": name, "period_type": period_type,
+                                            "period": np.array(names, dtype=object)[at[0]],
+                                            **{d: np.array(levels[d], dtype=object)[at[k + 1]]
+                                               for k, d in enumerate(ds)}}))
+                n_groups += int(np.prod(block))
+    groups = np.stack(columns, axis=1)
+    label = pd.concat(labels, ignore_index=True)
+    out: dict[str, dict[str, pd.DataFrame]] = {name: {} for name in tables}
     for interval in INTERVALS:
-        cols = {f"{interval}__{c}": c for c in (*QUANTILES, "valid_n")}
-        q = both[KEYS + ["responder_type", *cols]].rename(columns=cols)
-        q = q[q["valid_n"] > 0]
-        keys = KEYS + ["responder_type"]
+        valid = ~np.ma.getmaskarray(rows[interval])
+        counts, num, den = grouped_quantiles(np.ma.getdata(rows[interval])[valid], kind[valid],
+                                             groups, n_groups, list(QUANTILES.values()))
+        minutes = rounded_tenths(num, den[None, :], per=60)
+        df = label.assign(valid_n=counts, **{c: minutes[:, k] for k, c in enumerate(QUANTILES)})
+        for name in tables:
+            ds = list(dict.fromkeys(d for _, g in tables[name] for d in g))
+            part = df[(df["table"] == name) & (df["valid_n"] > 0)]
+            part = part[["period_type", "period", *ds, "valid_n", *QUANTILES]].reset_index(drop=True)
+            for d in ds:
+                part[d] = part[d].fillna(ALL)
+            out[name][interval] = part
+    return out
+
+
+RESPONSE_TIME_GROUPINGS: list[Grouping] = [
+    # districts for all groups, groups citywide: the cells the cube publishes
+    (PERIOD_TYPES, ("call_type_group", "responder_type")),
+    (PERIOD_TYPES, ("district", "responder_type")),
+    (PERIOD_TYPES, ("responder_type",)),
+]
+# the same periods as calls by hour: a month split four ways is mostly too small
+HOUR_BAND_GROUPINGS: list[Grouping] = [
+    (("year", "fiscal_year", "pilot_to_date"), ("responder_type", "hour_band"))]
+
+
+def response_times_table(cube: pd.DataFrame, by: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Median and 90th percentile minutes, only where the valid count is shown and >= min.
+    `by`: interval_quantiles over RESPONSE_TIME_GROUPINGS."""
+    frames = []
+    keys = KEYS + ["responder_type"]
+    for interval in INTERVALS:
+        q = by[interval]
         parts = []
         for s in INTERVAL_STATES:
             sel = cube[(cube.item == f"{interval}:{s}") & cube.responder_type.isin(RESPONDERS[:4])]
@@ -395,62 +460,30 @@ def response_times_table(con: duckdb.DuckDBPyConnection, cube: pd.DataFrame,
             raise AssertionError("response-time counts disagree with the cube")
         shown = df["valid_intervals"].notna() & (df["valid_intervals"].astype("Float64") >= settings.min_denominator())
         for c in QUANTILES:
-            df[c] = np.where(shown.to_numpy(dtype=bool), df[c].round(1), np.nan)
+            df[c] = np.where(shown.to_numpy(dtype=bool), df[c], np.nan)
         df["unstable"] = shown & (df["valid_intervals"].astype("Float64") < settings.unstable_denominator())
         df["unstable"] = df["unstable"].fillna(False).astype(bool)
         df["interval"] = interval
         frames.append(df.drop(columns=["valid_n"]))
-    con.unregister("period_bridge")
     out = pd.concat(frames, ignore_index=True)
     cols = keys + ["interval", *QUANTILES, "unstable"]
     cols += [c for s in INTERVAL_STATES for c in (f"{s}_intervals", f"{s}_intervals_flag")]
     return out[cols]
 
 
-def _split_quantiles(df: pd.DataFrame) -> None:
-    """<interval>__q (a list of minutes, or NULL) -> one column per quantile, in place."""
-    for interval in INTERVALS:
-        lists = df.pop(f"{interval}__q")
-        for k, name in enumerate(QUANTILES):
-            df[f"{interval}__{name}"] = [v[k] / 60.0 if isinstance(v, (list, np.ndarray)) else None
-                                         for v in lists]
-
-
-def hour_band_times_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+def hour_band_times_table(by: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Response-time quartiles and 90th percentile by 6-hour band of the call, citywide.
 
     Universe: as response_times, citywide (hour of day is never published by place).
     No counts: a band's quantiles are published only where it holds at least the minimum
     denominator of valid intervals, and then flagged unstable under 50, so the table says
-    of any band only that it has 20 or more calls, never a count.
+    of any band only that it has 20 or more calls, never a count. `by`: interval_quantiles
+    over HOUR_BAND_GROUPINGS.
     """
-    con.register("period_bridge", periods)
-    quantiles = ",\n".join(
-        f"quantile_cont({i}_seconds, {list(QUANTILES.values())}) "
-        f"filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__q,\n"
-        f"count(*) filter (where u.{i.split('_')[0]}_interval = 'valid') as {i}__valid_n"
-        for i in INTERVALS)
-    both = con.execute(f"""
-        select p.period_type, p.period, u.responder_type,
-               lpad((hour(u.received_hour) // 6 * 6)::varchar, 2, '0') || '-'
-                   || lpad((hour(u.received_hour) // 6 * 6 + 6)::varchar, 2, '0') as hour_band,
-               {quantiles}
-        from universe u join period_bridge p on p.month = u.month
-        -- the same periods as calls by hour: a month split four ways is mostly too small
-        where u.responder_type <> 'phone'
-          and p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
-        group by all
-    """).df()
-    con.unregister("period_bridge")
-    _split_quantiles(both)
     frames = []
     for interval in INTERVALS:
-        cols = {f"{interval}__{c}": c for c in (*QUANTILES, "valid_n")}
-        df = both[["period_type", "period", "responder_type", "hour_band", *cols]].rename(columns=cols)
-        shown = df["valid_n"] >= settings.min_denominator()
-        df = df[shown].copy()
-        for c in QUANTILES:
-            df[c] = df[c].astype(float).round(1)
+        df = by[interval]
+        df = df[df["valid_n"] >= settings.min_denominator()].copy()
         df["unstable"] = df["valid_n"] < settings.unstable_denominator()
         df["interval"] = interval
         frames.append(df.drop(columns=["valid_n"]))
@@ -464,10 +497,14 @@ def hourly_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.Da
     """Hour of day and weekday, citywide only (SPEC 5), by responder type."""
     con.register("period_bridge", periods)
     df = con.execute("""
-        select p.period_type, p.period, u.responder_type,
-               hour(u.received_hour)::varchar as hour_of_day,
-               dayname(u.received_hour) as weekday, count(*)::bigint as calls
-        from universe u join period_bridge p on p.month = u.month
+        with slots as (  -- by month first, then summed into periods
+            select month, responder_type, hour(received_hour)::varchar as hour_of_day,
+                   dayname(received_hour) as weekday, count(*) as calls
+            from universe group by all
+        )
+        select p.period_type, p.period, s.responder_type, s.hour_of_day, s.weekday,
+               sum(s.calls)::bigint as calls
+        from slots s join period_bridge p on p.month = s.month
         where p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
         group by all order by all
     """).df()
@@ -637,6 +674,11 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     hourly = hourly[hourly.slot != ALL].drop(columns=["slot"]).rename(
         columns={"n": "calls", "n_flag": "calls_flag"})
 
+    quantiles = interval_quantiles(
+        con, periods, {"district": DISTRICT_LEAVES, "call_type_group": tuple(groups),
+                       "responder_type": RESPONDERS},
+        {"response_times": RESPONSE_TIME_GROUPINGS, "by_hour_band": HOUR_BAND_GROUPINGS},
+        where="responder_type <> 'phone'")
     crosswalk = division_crosswalk(divisions, boundaries)
     tables: dict[str, pd.DataFrame] = {
         "counts": cube.rename(columns={"n": "calls", "n_flag": "calls_flag"}),
@@ -650,9 +692,9 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "outcome_events": event_table(
             cube, ("arrest", "citation", "use_of_force", "injury_person", "injury_responder",
                    "referral_offered", "referral_accepted"), RESPONDERS, "event"),
-        "response_times": response_times_table(con, cube, periods),
+        "response_times": response_times_table(cube, quantiles["response_times"]),
         "calls_by_hour": hourly,
-        "response_times_by_hour_band": hour_band_times_table(con, periods),
+        "response_times_by_hour_band": hour_band_times_table(quantiles["by_hour_band"]),
         "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
         "use_of_force_matched": matched_force_table(con, periods, cube),
         "repeat_contact": repeat_contact_table(con, periods, data_through or date(1970, 1, 1)),

@@ -113,7 +113,8 @@ TABLES: tuple[Table, ...] = (
           "negative_intervals,over_24h_intervals",
           PUBLIC_UNIVERSE + " Responders sent to the scene (not phone).",
           "dispatch_to_scene: assigned (dispatched) to on scene; received_to_scene: call "
-          "received to on scene. Quartiles and 90th percentile by linear interpolation; invalid "
+          "received to on scene. Quartiles and 90th percentile by linear interpolation between "
+          "the two nearest intervals, computed exactly and rounded half up to 0.1 minute; invalid "
           "intervals (missing, negative, over 24 hours) are excluded and counted."),
     Table("response_times_by_hour_band", "Response times by 6-hour band of the call (citywide)",
           "period_type,period,responder_type,hour_band,interval",

@@ -1,29 +1,38 @@
 -- Use of force and injuries on matched calls (SPEC 4, metric 7). A stratum is a call type
 -- group x district x 6-hour band in a period; a responder type is compared with the civilian
 -- team only inside strata where both answered calls. Never per arrest.
-with base as (
-    select p.period_type, p.period, u.call_type_group, u.district,
-           hour(u.received_hour) // 6 as hour_band, u.responder_type,
-           u.use_of_force, u.injury_person, u.injury_responder
+with month_strata as (
+    -- counted by month first, then summed into periods: a call is read once, not per period
+    select u.month, u.call_type_group, u.district, hour(u.received_hour) // 6 as hour_band,
+           u.responder_type, count(*) as n,
+           count(u.use_of_force) as use_of_force_recorded,
+           count(*) filter (where u.use_of_force) as use_of_force_events,
+           count(u.injury_person) as injury_person_recorded,
+           count(*) filter (where u.injury_person) as injury_person_events,
+           count(u.injury_responder) as injury_responder_recorded,
+           count(*) filter (where u.injury_responder) as injury_responder_events
     from universe u
-    join period_bridge p on p.month = u.month
-    where p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
-      and u.responder_type in ('civilian_team', 'co_response', 'police')
+    where u.responder_type in ('civilian_team', 'co_response', 'police')
+    group by all
 ),
 long as (
-    select * exclude (use_of_force, injury_person, injury_responder),
-           'use_of_force' as event, use_of_force as value from base
+    select month, call_type_group, district, hour_band, responder_type, n, 'use_of_force' as event,
+           use_of_force_recorded as recorded, use_of_force_events as events from month_strata
     union all
-    select * exclude (use_of_force, injury_person, injury_responder),
-           'injury_person', injury_person from base
+    select month, call_type_group, district, hour_band, responder_type, n, 'injury_person',
+           injury_person_recorded, injury_person_events from month_strata
     union all
-    select * exclude (use_of_force, injury_person, injury_responder),
-           'injury_responder', injury_responder from base
+    select month, call_type_group, district, hour_band, responder_type, n, 'injury_responder',
+           injury_responder_recorded, injury_responder_events from month_strata
 ),
 strata as (
-    select period_type, period, call_type_group, district, hour_band, responder_type, event,
-           count(*) as n, count(value) as recorded, count(*) filter (where value) as events
-    from long
+    select p.period_type, p.period, l.call_type_group, l.district, l.hour_band,
+           l.responder_type, l.event,
+           sum(l.n)::bigint as n, sum(l.recorded)::bigint as recorded,
+           sum(l.events)::bigint as events
+    from long l
+    join period_bridge p on p.month = l.month
+    where p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
     group by all
 ),
 comparisons as (
