@@ -99,13 +99,13 @@ def status(db: Path, warehouse: Path) -> dict:
             rows = con.execute(f"select {', '.join(cols)} from runs order by started_at desc limit 10").fetchall()
             out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r))) for r in rows]
             has_q = con.execute("select count(*) from information_schema.tables "
-                                "where table_name = 'quarantine'").fetchone()[0]
+                                "where table_name = 'quarantine'").fetchall()[0][0]
             if has_q and rows:
                 out["quarantine"] = [
                     {"source": s, "reason": r, "rows": n} for s, r, n in con.execute(
                         """select source, first_reason, count(*) from quarantine
                            group by all order by 3 desc, 1, 2""").fetchall()]
-                out["calls"] = con.execute("select count(*) from calls").fetchone()[0]
+                out["calls"] = con.execute("select count(*) from calls").fetchall()[0][0]
             from etl.baseline import baseline_status
             out["police_baseline"] = baseline_status(con)
         finally:

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from etl import monthly
 from etl import warehouse as wh
 from etl.crosswalk import load_divisions
 from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_fingerprint,
@@ -207,6 +208,8 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             deidentify(con, key)  # a view: hashed while the district step writes the rows
             place(con, boundaries)
         with _step(report, "warehouse", bar):
+            # what the publish step must re-read: every month, or those this run touches
+            months_changed = None if report.mode == "full" else monthly.months_touched(con)
             if report.mode == "full":
                 wh.clear(con)
             wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
@@ -223,7 +226,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             con.unregister("new_files")
             wh.set_meta(con, "key_fingerprint", fp)
         with _step(report, "publish", bar):
-            release = build_release(con, config, boundaries, divisions)
+            release = build_release(con, config, boundaries, divisions, months_changed)
             report.data_through = release.data_through
             report.status = "ok"
             report.finished_at = datetime.now(timezone.utc)

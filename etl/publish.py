@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl import monthly
 from etl.baseline import baseline_tables
 from etl.call_types import load_code_table
 from etl.crosswalk import Divisions, division_crosswalk, load_divisions
@@ -166,12 +167,12 @@ RESPONDER_RANK = {"civilian_team": 1, "police_workload": 1, ALL: 2}
 
 def coarseness(cube: pd.DataFrame) -> np.ndarray:
     """0 for the finest, least-read cells; totals and headline cells rank highest."""
-    rank = cube["period_type"].map(PERIOD_RANK).to_numpy(dtype=np.int64) * 10
-    rank = rank + (cube["district"] == ALL).to_numpy(dtype=np.int64) * 10
-    rank = rank + (cube["call_type_group"] == ALL).to_numpy(dtype=np.int64) * 10
-    rank = rank + cube["responder_type"].map(RESPONDER_RANK).fillna(0).to_numpy(dtype=np.int64) * 10
-    rank = rank + cube["item"].map(ITEM_RANK).fillna(0).to_numpy(dtype=np.int64) * 10
-    return rank
+    def rank_of(col: str, ranks: dict[str, int]) -> np.ndarray:
+        codes, values = pd.factorize(cube[col])
+        return np.array([ranks.get(v, 0) for v in values], dtype=np.int64)[codes] * 10
+    return (rank_of("period_type", PERIOD_RANK) + rank_of("district", {ALL: 1})
+            + rank_of("call_type_group", {ALL: 1}) + rank_of("responder_type", RESPONDER_RANK)
+            + rank_of("item", ITEM_RANK))
 
 
 def _bool_item(col: str) -> str:
@@ -179,30 +180,41 @@ def _bool_item(col: str) -> str:
             f"else 'unknown' end")
 
 
-def build_cube(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
-    """All count cells: every node of every dimension, crossed where data exist."""
+def leaves_sql() -> str:
+    """Counts by month, district, group, responder and leaf item (one item per dimension of
+    the call: its status, its disposition, each event's answer, each interval's state)."""
     items = ", ".join(["status", "'disposition:' || disposition"]
                       + [_bool_item(e) for e in EVENTS]
                       + ["'dispatch_to_scene:' || dispatch_interval",
                          "'received_to_scene:' || received_interval"])
-    con.execute(f"""
-        create or replace temp table leaf_counts as
+    return f"""
         with combos as (
             select month, district, call_type_group, responder_type, status, disposition,
                    {', '.join(EVENTS)}, dispatch_interval, received_interval, count(*) as n
-            from universe group by all
+            from universe where {{months}} group by all
         )
-        select month, district, call_type_group, responder_type,
-               unnest([{items}]) as item, n
-        from combos
-    """)
-    leaves = [r[0] for r in con.execute("select distinct item from leaf_counts order by 1").fetchall()]
+        select month, district, call_type_group, responder_type, item, sum(n)::bigint as n
+        from (select month, district, call_type_group, responder_type,
+                     unnest([{items}]) as item, n
+              from combos)
+        group by all
+    """
+
+
+def build_cube(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """All count cells: every node of every dimension, crossed where data exist, from the
+    leaf counts by month (`cube_leaves`)."""
+    leaves = [r[0] for r in con.execute("select distinct item from cube_leaves order by 1").fetchall()]
     con.register("period_bridge", periods)
     con.register("item_bridge", item_bridge(leaves))
+    # expanded one dimension at a time, summing as it goes, so no step multiplies the leaves
+    # by every dimension's nodes at once
     cube = con.execute(f"""
-        with leaf as (
-            select month, district, call_type_group, responder_type, item, sum(n) as n
-            from leaf_counts group by all
+        with items as (
+            select l.month, l.district, l.call_type_group, l.responder_type, i.node as item,
+                   sum(l.n) as n
+            from cube_leaves l join item_bridge i on i.leaf = l.item
+            group by all
         ),
         resp as (
             select unnest(['{"','".join(RESPONDERS)}']) as leaf
@@ -212,21 +224,27 @@ def build_cube(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.Data
             union all select leaf, 'all' from resp
             union all select leaf, 'police_workload' from resp
              where leaf in ('{"','".join(POLICE_WORKLOAD)}')
-        )
-        select p.period_type, p.period,
-               d.node as district, g.node as call_type_group, r.node as responder_type,
-               i.node as item, sum(l.n)::bigint as n
-        from leaf l
-        join period_bridge p on p.month = l.month
-        join (select distinct district as leaf, district as node from leaf
-              union all select distinct district, 'all' from leaf) d on d.leaf = l.district
-        join (select distinct call_type_group as leaf, call_type_group as node from leaf
-              union all select distinct call_type_group, 'all' from leaf) g
-          on g.leaf = l.call_type_group
-        join responder_bridge r on r.leaf = l.responder_type
-        join item_bridge i on i.leaf = l.item
+        ),
+        responders as (
+            select l.month, l.district, l.call_type_group, r.node as responder_type, l.item,
+                   sum(l.n) as n
+            from items l join responder_bridge r on r.leaf = l.responder_type
+            group by all
+        ),
         -- a district breakdown for all groups, a group breakdown citywide; not both at once
-        where d.node = 'all' or g.node = 'all'
+        places as (
+            select month, district, 'all' as call_type_group, responder_type, item, sum(n) as n
+            from responders group by all
+            union all
+            select month, 'all', call_type_group, responder_type, item, sum(n)
+            from responders group by all
+            union all
+            select month, 'all', 'all', responder_type, item, sum(n)
+            from responders group by all
+        )
+        select p.period_type, p.period, l.district, l.call_type_group, l.responder_type, l.item,
+               sum(l.n)::bigint as n
+        from places l join period_bridge p on p.month = l.month
         group by all
         order by all
     """).df()
@@ -311,14 +329,17 @@ def event_table(cube: pd.DataFrame, events: tuple[str, ...], responders: tuple[s
     """Per 1,000 responses with a recorded answer: events / (true + false)."""
     frames = []
     keys = KEYS + ["responder_type"]
+    cube = cube[cube.responder_type.isin(responders)]
+    wanted = [ALL] + [f"{e}:{v}" for e in events for v in ("true", "false", "unknown")]
+    by_item = dict(tuple(cube[cube.item.isin(wanted)].groupby("item", sort=False)))
+    resp = by_item.get(ALL, cube.iloc[:0])[keys + ["n", "n_flag"]].rename(
+        columns={"n": "responses", "n_flag": "responses_flag"})
     for e in events:
         parts = []
         for v in ("true", "false", "unknown"):
-            sel = cube[(cube.item == f"{e}:{v}") & cube.responder_type.isin(responders)]
+            sel = by_item.get(f"{e}:{v}", cube.iloc[:0])
             parts.append(sel[keys + ["n", "n_flag"]].rename(
                 columns={"n": f"n_{v}", "n_flag": f"n_{v}_flag"}))
-        resp = cube[(cube.item == ALL) & cube.responder_type.isin(responders)][keys + ["n", "n_flag"]]
-        resp = resp.rename(columns={"n": "responses", "n_flag": "responses_flag"})
         df = _merge_all([resp] + parts, keys)
         df = _fill_zero(df, ["n_true", "n_false", "n_unknown"])
         known = df["n_true"].astype("Float64") + df["n_false"].astype("Float64")
@@ -401,7 +422,7 @@ def interval_quantiles(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
                 bridge = periods[periods.period_type == period_type]
                 names = sorted(set(bridge["period"]))
                 period_of = dict(zip(bridge["month"], bridge["period"].map(names.index)))
-                pcode = np.array([period_of.get(m, -1) for m in months])[of_kind["month"]]
+                pcode = np.array([period_of.get(m, -1) for m in months], np.int64)[of_kind["month"]]
                 block = (len(names), *(len(levels[d]) for d in ds))
                 ids = np.ravel_multi_index((np.maximum(pcode, 0), *(of_kind[d] for d in ds)), block)
                 columns.append(np.where(pcode >= 0, ids + n_groups, -1))
@@ -497,14 +518,9 @@ def hourly_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.Da
     """Hour of day and weekday, citywide only (SPEC 5), by responder type."""
     con.register("period_bridge", periods)
     df = con.execute("""
-        with slots as (  -- by month first, then summed into periods
-            select month, responder_type, hour(received_hour)::varchar as hour_of_day,
-                   dayname(received_hour) as weekday, count(*) as calls
-            from universe group by all
-        )
         select p.period_type, p.period, s.responder_type, s.hour_of_day, s.weekday,
                sum(s.calls)::bigint as calls
-        from slots s join period_bridge p on p.month = s.month
+        from hour_slots s join period_bridge p on p.month = s.month
         where p.period_type in ('year', 'fiscal_year', 'pilot_to_date')
         group by all order by all
     """).df()
@@ -594,6 +610,35 @@ def other_contacts_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) 
     return cells
 
 
+# ---------------------------------------------------------------- month tables
+
+HOUR_SLOTS_SQL = """
+    select month, responder_type, hour(received_hour)::varchar as hour_of_day,
+           dayname(received_hour) as weekday, count(*)::bigint as calls
+    from universe where {months} group by all
+"""
+# use of force strata by month; matched_force.sql sums them into periods
+FORCE_STRATA_SQL = """
+    select month, call_type_group, district, hour(received_hour) // 6 as hour_band,
+           responder_type, count(*) as n,
+           count(use_of_force) as use_of_force_recorded,
+           count(*) filter (where use_of_force) as use_of_force_events,
+           count(injury_person) as injury_person_recorded,
+           count(*) filter (where injury_person) as injury_person_events,
+           count(injury_responder) as injury_responder_recorded,
+           count(*) filter (where injury_responder) as injury_responder_events
+    from universe
+    where {months} and responder_type in ('civilian_team', 'co_response', 'police')
+    group by all
+"""
+
+
+def month_tables() -> dict[str, str]:
+    """The warehouse tables etl/monthly.py keeps by month, in the order they are built."""
+    return {"universe": sql("universe"), "cube_leaves": leaves_sql(),
+            "hour_slots": HOUR_SLOTS_SQL, "force_strata": FORCE_STRATA_SQL}
+
+
 # ---------------------------------------------------------------- the whole release
 
 @dataclass
@@ -619,8 +664,11 @@ def _hide(df: pd.DataFrame, flag: pd.Series, value: str = "n") -> pd.DataFrame:
 
 
 def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries,
-                  divisions: Divisions | None = None) -> Release:
-    """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`."""
+                  divisions: Divisions | None = None,
+                  months_changed: list[str] | None = None) -> Release:
+    """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`, and
+    first brings its month tables up to date: only `months_changed` where given (a nightly
+    run's), else all."""
     divisions = divisions or load_divisions()
     table = load_code_table()
     codes = [r[0] for r in con.execute(
@@ -629,10 +677,14 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         {"code": codes, "call_type_group": [table.group_of(c) for c in codes]},
         columns=["code", "call_type_group"]).astype(str))
     con.register("pilot_groups", pd.DataFrame({"call_type_group": list(config.pilot_groups)}))
-    con.register("coverage_spans", coverage_spans(config))
-    con.execute(f"create or replace temp table universe as {sql('universe')}")
+    spans = coverage_spans(config)
+    con.register("coverage_spans", spans)
+    month_sql = month_tables()
+    monthly.refresh(con, month_sql, monthly.fingerprint(
+        month_sql, pilot_groups=sorted(config.pilot_groups), spans=spans.to_dict("records"),
+        code_table=[table.version, table.rows()]), months_changed)
 
-    bounds = con.execute("select min(received_hour), max(received_hour) from calls").fetchone()
+    bounds = con.execute("select min(received_hour), max(received_hour) from calls").fetchall()[0]
     data_through = bounds[1].date() if bounds[1] is not None else None
     pilot_start = config.coverage[0].start.strftime("%Y-%m")
     months = month_range(bounds[0].strftime("%Y-%m"), bounds[1].strftime("%Y-%m")) if bounds[0] else []
@@ -720,13 +772,12 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
                                 on=["period_type", "period"]))
     if data_through is None and len(tables["police_baseline"]):
         # only the police baseline is loaded: its last day is the data's
-        last = con.execute("select max(received_hour) from baseline_calls").fetchone()[0]
+        last = con.execute("select max(received_hour) from baseline_calls").fetchall()[0][0]
         data_through = last.date() if last is not None else None
     for name, df in tables.items():
         for col in df.columns:
             if col in cat.TEXT_DIMENSIONS:
                 df[col] = df[col].astype(str)
-    con.execute("drop table if exists universe")
     for v in ("call_groups", "pilot_groups", "coverage_spans"):
         con.unregister(v)
     return Release(tables, data_through)

@@ -285,7 +285,8 @@ def _audit(values: np.ndarray, hidden: np.ndarray, eq: np.ndarray, cell: np.ndar
         return deficit, (cells_found, via[found], every, every), found
     lo, hi, pairs = bounds(values, hidden, eq, cell, is_parent, n_eq, ix=ix)
     # the hidden members: a shown cell's bounds are its own value
-    p_eq, p_cell, p_lo, p_hi = (a[hidden[pairs[1]]] for a in pairs)
+    keep = hidden[pairs[1]]
+    p_eq, p_cell, p_lo, p_hi = (a[keep] for a in pairs)
     # for each hidden small count with too few possible values, the first equation that
     # gives its upper bound; hiding a cell of value v in it raises that bound by v - 1
     need_hi = lo + (min_range - 1)

@@ -107,8 +107,8 @@ def validate(con: duckdb.DuckDBPyConnection, now: datetime, source: str = "extra
                 "select * exclude (reason) from checked where reason is null")
     con.execute("create or replace temp view quarantined as "
                 "select * from checked where reason is not null")
-    kept = con.execute("select count(*) from validated").fetchone()[0]
-    bad = con.execute("select count(*) from quarantined").fetchone()[0]
+    kept = con.execute("select count(*) from validated").fetchall()[0][0]
+    bad = con.execute("select count(*) from quarantined").fetchall()[0][0]
     if bad:
         top = con.execute("""
             select split_part(reason, '; ', 1) as r, count(*) n from quarantined

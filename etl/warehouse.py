@@ -32,7 +32,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
         "select count(*) from information_schema.tables where table_name = $t "
-        "and table_catalog = current_database()", {"t": name}).fetchone()[0])
+        "and table_catalog = current_database()", {"t": name}).fetchall()[0][0])
 
 
 def has_calls(con: duckdb.DuckDBPyConnection) -> bool:
@@ -40,8 +40,8 @@ def has_calls(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("select value from meta where key = $k", {"k": key}).fetchone()
-    return row[0] if row else None
+    rows = con.execute("select value from meta where key = $k", {"k": key}).fetchall()
+    return rows[0][0] if rows else None
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -108,7 +108,7 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged", table: str = "
             )
         """)
         con.execute("drop table repeated")
-        return con.execute(f"select count(*) from {table}").fetchone()[0]
+        return con.execute(f"select count(*) from {table}").fetchall()[0][0]
     con.execute(f"""
         create or replace temp table winners as
         select * exclude (version_rank) from (
@@ -122,7 +122,7 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged", table: str = "
             )
         ) where version_rank = 1
     """)
-    touched = con.execute("select count(*) from winners").fetchone()[0]
+    touched = con.execute("select count(*) from winners").fetchall()[0][0]
     con.execute(f"delete from {table} where incident_key in (select incident_key from winners)")
     con.execute(f"insert into {table} by name select * from winners")
     con.execute("drop table winners")

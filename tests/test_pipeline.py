@@ -334,19 +334,12 @@ def test_rates_never_reveal_hidden_counts(demo_run):
 
 @pytest.fixture(scope="session")
 def cube_with_truth(demo_run):
-    """The published cube beside the true counts (rebuilt from the warehouse for the test)."""
-    from etl.districts import load_boundaries  # noqa: F401  (same boundaries as the run)
-    from etl.publish import CUBE_DIMS, build_cube, coverage_spans, month_range, period_bridge, sql
+    """The published cube beside the true counts (rebuilt, unsuppressed, from the month
+    counts the run left in the warehouse)."""
+    from etl.publish import CUBE_DIMS, build_cube, month_range, period_bridge
     cfg = demo_run["config"]
     con = duckdb.connect(str(demo_run["warehouse"]), read_only=True)
     con.execute("set TimeZone = 'America/Los_Angeles'")
-    table = load_code_table()
-    codes = [r[0] for r in con.execute(
-        "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
-    con.register("call_groups", pd.DataFrame({"code": codes, "call_type_group": [table.group_of(c) for c in codes]}))
-    con.register("pilot_groups", pd.DataFrame({"call_type_group": list(cfg.pilot_groups)}))
-    con.register("coverage_spans", coverage_spans(cfg))
-    con.execute(f"create temp table universe as {sql('universe')}")
     lo, hi = con.execute("select min(received_hour), max(received_hour) from calls").fetchone()
     months = month_range(lo.strftime("%Y-%m"), hi.strftime("%Y-%m"))
     truth = build_cube(con, period_bridge(months, cfg.coverage[0].start.strftime("%Y-%m")))
@@ -411,6 +404,55 @@ def test_rebuild_gives_identical_tables(demo_run, tmp_path):
         x = a.execute(f'select * from "{t}" order by all').df()
         y = b.execute(f'select * from "{t}" order by all').df()
         pd.testing.assert_frame_equal(x, y, obj=t)
+
+
+def _shift_a_month(stamp: str) -> str:
+    """'MM/DD/YYYY hh:mm:ss' one month later (days up to 28, months up to 11)."""
+    return f"{int(stamp[:2]) + 1:02d}{stamp[2:]}" if isinstance(stamp, str) and stamp else stamp
+
+
+def test_nightly_run_gives_the_same_release_as_a_rebuild(tmp_path):
+    """A nightly run re-reads only the months its files touch; what it publishes must be
+    exactly what a full rebuild of the same files publishes: new months, corrections that
+    move incidents to another month, and repeated rows."""
+    out = tmp_path / "demo"
+    write_demo(out, calls=6_000, seed=5)
+    cad = out / "landing" / "city_cad"
+    held = tmp_path / "held"
+    held.mkdir()
+    later = [sorted(cad.glob("*.csv"))[-1], sorted((out / "landing" / "provider_a").glob("*.csv"))[-1]]
+    for f in later:
+        f.rename(held / f.name)
+    config = out / "sources.toml"
+    first = run(config, db=tmp_path / "p.duckdb", warehouse_path=tmp_path / "w.duckdb")
+    assert first.status == "ok"
+
+    for f in later:
+        (held / f.name).rename(f)
+    old = pd.read_csv(sorted(cad.glob("*.csv"))[3], dtype=str, keep_default_na=False)
+    movable = old[(old["TIME_RECEIVED"].str[3:5] <= "28") & (old["TIME_RECEIVED"].str[:2] < "12")]
+    moved = movable.head(150).copy()
+    for c in [c for c in old.columns if c.startswith("TIME_")]:
+        moved[c] = moved[c].map(_shift_a_month)
+    fixes = pd.concat([moved, old.tail(20), old.tail(20)])  # the repeats change nothing
+    fixes.to_csv(cad / "city_cad_9999-corrections.csv", index=False)
+    nightly = run(config, db=tmp_path / "p.duckdb", warehouse_path=tmp_path / "w.duckdb")
+    assert nightly.mode == "incremental" and nightly.files_read == 3
+
+    rebuilt = run(config, db=tmp_path / "p2.duckdb", warehouse_path=tmp_path / "w2.duckdb")
+    assert rebuilt.mode == "full"
+    a = duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True)
+    b = duckdb.connect(str(tmp_path / "p2.duckdb"), read_only=True)
+    tables = [t for (t,) in a.execute("select table_name from catalog where table_name not in "
+                                      "('runs', 'quarantine_summary')").fetchall()]
+    assert {"counts", "response_times", "calls_by_hour", "use_of_force_matched"} <= set(tables)
+    for t in tables:
+        x = a.execute(f'select * from "{t}" order by all').df()
+        y = b.execute(f'select * from "{t}" order by all').df()
+        pd.testing.assert_frame_equal(x, y, obj=t)
+    # and the corrections did change something: the moved incidents left their month
+    months = {r[0] for r in a.execute("select distinct period from counts where period_type = 'month'").fetchall()}
+    assert len(months) >= 12
 
 
 def test_correction_replaces_and_duplicate_does_not_double(tmp_path):

@@ -1,29 +1,16 @@
 -- Use of force and injuries on matched calls (SPEC 4, metric 7). A stratum is a call type
 -- group x district x 6-hour band in a period; a responder type is compared with the civilian
--- team only inside strata where both answered calls. Never per arrest.
-with month_strata as (
-    -- counted by month first, then summed into periods: a call is read once, not per period
-    select u.month, u.call_type_group, u.district, hour(u.received_hour) // 6 as hour_band,
-           u.responder_type, count(*) as n,
-           count(u.use_of_force) as use_of_force_recorded,
-           count(*) filter (where u.use_of_force) as use_of_force_events,
-           count(u.injury_person) as injury_person_recorded,
-           count(*) filter (where u.injury_person) as injury_person_events,
-           count(u.injury_responder) as injury_responder_recorded,
-           count(*) filter (where u.injury_responder) as injury_responder_events
-    from universe u
-    where u.responder_type in ('civilian_team', 'co_response', 'police')
-    group by all
-),
-long as (
+-- team only inside strata where both answered calls. Never per arrest. Reads the strata by
+-- month (`force_strata`, etl/monthly.py) and sums them into periods.
+with long as (
     select month, call_type_group, district, hour_band, responder_type, n, 'use_of_force' as event,
-           use_of_force_recorded as recorded, use_of_force_events as events from month_strata
+           use_of_force_recorded as recorded, use_of_force_events as events from force_strata
     union all
     select month, call_type_group, district, hour_band, responder_type, n, 'injury_person',
-           injury_person_recorded, injury_person_events from month_strata
+           injury_person_recorded, injury_person_events from force_strata
     union all
     select month, call_type_group, district, hour_band, responder_type, n, 'injury_responder',
-           injury_responder_recorded, injury_responder_events from month_strata
+           injury_responder_recorded, injury_responder_events from force_strata
 ),
 strata as (
     select p.period_type, p.period, l.call_type_group, l.district, l.hour_band,

@@ -1,8 +1,10 @@
 -- One row per call of the published universe, with the attributes the cube is built from.
 -- Universe: public-initiated calls (911, 988, non-emergency) of pilot call type groups.
+-- Reads `calls_to_publish`: the warehouse's calls, or those of the months being refreshed
+-- (etl/monthly.py).
 with typed as (
     select c.*, coalesce(g.call_type_group, 'other') as call_type_group
-    from calls c
+    from calls_to_publish c
     left join call_groups g on g.code = c.initial_call_type
 ),
 public_pilot_type as (

@@ -1,0 +1,75 @@
+"""Month-by-month tables the publish step reads, kept in the warehouse between runs.
+
+The universe (one row per published call) and the counts summed from it by month are
+written once by a full rebuild. A nightly run then rewrites only the months its new records
+touch: the months of the new records and of the versions they replace. So a day's file
+costs a day's worth of reading, not every call's, and the release is the same as a full
+rebuild would give (tests/test_pipeline.py checks this table by table).
+
+They stay private: the universe is record level, like `calls`. Each table's SQL, and the
+settings the universe depends on (pilot call types, coverage spans, the call-type code
+table), go into a fingerprint; when it changes, every table is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import duckdb
+import pandas as pd
+
+from etl import warehouse as wh
+
+log = logging.getLogger(__name__)
+
+MONTH = "strftime(received_hour, '%Y-%m')"
+
+
+def months_touched(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> list[str]:
+    """Before the merge: the months of the staged calls and of the versions in `calls` they
+    may replace (a correction can move an incident to another month)."""
+    if not wh.has_calls(con):
+        return []
+    return [r[0] for r in con.execute(f"""
+        select distinct {MONTH} from {staged} where _role = 'calls'
+        union
+        select distinct {MONTH} from calls
+        where incident_key in (select incident_key from {staged} where _role = 'calls')
+        order by 1""").fetchall()]
+
+
+def fingerprint(tables: dict[str, str], **settings) -> str:
+    blob = json.dumps({"tables": tables, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def refresh(con: duckdb.DuckDBPyConnection, tables: dict[str, str], print_: str,
+            months: list[str] | None) -> str:
+    """Bring each table up to date, in order. `tables` maps a name to its SQL, which keeps
+    to the months where `{months}` is true (on the table's own `month` column) and reads the
+    warehouse's calls only through the view `calls_to_publish`. `months` None, a changed
+    fingerprint `print_`, or a missing table rebuilds all. Returns what was done, for the
+    log."""
+    full = (months is None or wh.get_meta(con, "monthly_fingerprint") != print_
+            or not all(wh.has_table(con, t) for t in tables))
+    if full:
+        con.execute("create or replace temp view calls_to_publish as select * from calls")
+        for name, query in tables.items():
+            con.execute(f"create or replace table {name} as {query.format(months='true')}")
+        done = "rebuilt"
+    else:
+        con.register("months_to_refresh", pd.DataFrame({"month": months}, dtype=str))
+        con.execute(f"""create or replace temp view calls_to_publish as select * from calls
+                        where {MONTH} in (select month from months_to_refresh)""")
+        keep = "month in (select month from months_to_refresh)"
+        for name, query in tables.items():
+            con.execute(f"delete from {name} where {keep}")
+            con.execute(f"insert into {name} {query.format(months=keep)}")
+        con.unregister("months_to_refresh")
+        done = f"{len(months)} month(s) refreshed"
+    con.execute("drop view calls_to_publish")
+    wh.set_meta(con, "monthly_fingerprint", print_)
+    log.info("publish: month tables %s", done)
+    return done
