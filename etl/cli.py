@@ -138,9 +138,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         for q in st["quarantine"][:20]:
             print(f"  {q['rows']:>8}  {q['source']}: {q['reason']}")
     for b in st.get("police_baseline", []):
-        print(f"police baseline source {b['source']}: last run read {b['last_run_rows_read']} "
-              f"rows, set aside {b['last_run_rows_quarantined']} (reasons under quarantine); "
-              f"{b['records_held']} records held:")
+        last = ("the last run read no new file of it" if b["last_run_rows_read"] is None else
+                f"the last run read {b['last_run_rows_read']} rows, set aside "
+                f"{b['last_run_rows_quarantined']} (reasons under quarantine)")
+        print(f"police baseline source {b['source']}: {last}; {b['records_held']} records held:")
         print(f"  {b['counted_by_division']:>8}  counted by LAPD division (and estimated into "
               "council districts)")
         print(f"  {b['outside_lapd_areas']:>8}  LAPD area 'Outside': counted citywide, in no "
