@@ -27,11 +27,19 @@ log = logging.getLogger(__name__)
 MONTH = "strftime(received_hour, '%Y-%m')"
 
 
-def months_touched(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> list[str]:
+def _calls_count(con: duckdb.DuckDBPyConnection) -> str:
+    return str(con.execute("select count(*) from calls").fetchall()[0][0])
+
+
+def months_touched(con: duckdb.DuckDBPyConnection, staged: str = "staged") -> list[str] | None:
     """Before the merge: the months of the staged calls and of the versions in `calls` they
-    may replace (a correction can move an incident to another month)."""
+    may replace (a correction can move an incident to another month). None (rebuild all)
+    where `calls` no longer holds what the month tables were built from: changed outside a
+    run, e.g. records erased by hand."""
     if not wh.has_calls(con):
         return []
+    if wh.get_meta(con, "monthly_calls") != _calls_count(con):
+        return None
     return [r[0] for r in con.execute(f"""
         select distinct {MONTH} from {staged} where _role = 'calls'
         union
@@ -71,5 +79,6 @@ def refresh(con: duckdb.DuckDBPyConnection, tables: dict[str, str], print_: str,
         done = f"{len(months)} month(s) refreshed"
     con.execute("drop view calls_to_publish")
     wh.set_meta(con, "monthly_fingerprint", print_)
+    wh.set_meta(con, "monthly_calls", _calls_count(con))
     log.info("publish: month tables %s", done)
     return done

@@ -381,21 +381,24 @@ Grouping = tuple[tuple[str, ...], tuple[str, ...]]  # (period types, dimensions)
 
 
 def interval_quantiles(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
-                       levels: dict[str, tuple[str, ...]], tables: dict[str, list[Grouping]],
+                       tables: dict[str, list[Grouping]],
                        where: str) -> dict[str, dict[str, pd.DataFrame]]:
     """Quantiles of each interval's valid values for several tables at once. A table is a
     list of groupings (period types, dimensions): each period of those types crossed with
     the dimensions, the others 'all', like SQL's GROUPING SETS over the universe joined to
     `periods`. One sort per interval serves them all (etl.stats.grouped_quantiles).
 
-    `levels` lists every value of each dimension ('hour_band' is the 6-hour band of the
+    A dimension is a column of the universe, or 'hour_band' (the 6-hour band of the
     call). Returns {table: {interval: frame of period_type, period, the table's dimensions,
     valid_n, the quantiles in minutes rounded half up to 0.1}}, a row for every group holding
     a valid interval.
     """
     months = sorted(set(periods["month"]))
-    levels = {"month": tuple(months), **levels, "hour_band": HOUR_BANDS}
     dims = list(dict.fromkeys(d for gs in tables.values() for _, ds in gs for d in ds))
+    levels = {"month": tuple(months), "hour_band": HOUR_BANDS}
+    for d in set(dims) - set(levels):
+        levels[d] = tuple(r[0] for r in con.execute(
+            f"select distinct {d} from universe where {where} order by 1").fetchall())
     axes = ["month", *dims]
     shape = tuple(len(levels[d]) for d in axes)
     # a row's kind is its month and dimensions, coded densely; groups are looked up per kind
@@ -421,6 +424,8 @@ def interval_quantiles(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
             for period_type in period_types:
                 bridge = periods[periods.period_type == period_type]
                 names = sorted(set(bridge["period"]))
+                if not names:  # e.g. pilot to date, when no call is that recent
+                    continue
                 period_of = dict(zip(bridge["month"], bridge["period"].map(names.index)))
                 pcode = np.array([period_of.get(m, -1) for m in months], np.int64)[of_kind["month"]]
                 block = (len(names), *(len(levels[d]) for d in ds))
@@ -432,8 +437,9 @@ def interval_quantiles(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
                                             **{d: np.array(levels[d], dtype=object)[at[k + 1]]
                                                for k, d in enumerate(ds)}}))
                 n_groups += int(np.prod(block))
-    groups = np.stack(columns, axis=1)
-    label = pd.concat(labels, ignore_index=True)
+    groups = np.stack(columns, axis=1) if columns else np.full((int(np.prod(shape)), 0), -1)
+    label = (pd.concat(labels, ignore_index=True) if labels
+             else pd.DataFrame(columns=["table", "period_type", "period", *dims]))
     out: dict[str, dict[str, pd.DataFrame]] = {name: {} for name in tables}
     for interval in INTERVALS:
         valid = ~np.ma.getmaskarray(rows[interval])
@@ -727,9 +733,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         columns={"n": "calls", "n_flag": "calls_flag"})
 
     quantiles = interval_quantiles(
-        con, periods, {"district": DISTRICT_LEAVES, "call_type_group": tuple(groups),
-                       "responder_type": RESPONDERS},
-        {"response_times": RESPONSE_TIME_GROUPINGS, "by_hour_band": HOUR_BAND_GROUPINGS},
+        con, periods, {"response_times": RESPONSE_TIME_GROUPINGS, "by_hour_band": HOUR_BAND_GROUPINGS},
         where="responder_type <> 'phone'")
     crosswalk = division_crosswalk(divisions, boundaries)
     tables: dict[str, pd.DataFrame] = {

@@ -71,7 +71,8 @@ def grouped_quantiles(values: np.ndarray, kinds: np.ndarray, groups: np.ndarray,
 
     Rows come in kinds (e.g. a month, district, call type group and responder): `kinds[row]`
     is the row's kind, and `groups[kind, c]` its group in grouping c, or -1 for none, so one
-    row counts in every period and breakdown it belongs to. A quantile q = a / b is
+    row counts in every period and breakdown it belongs to; a group id belongs to one
+    grouping only. A quantile q = a / b is
     interpolated linearly between order statistics at position (n - 1) * q (DuckDB's
     quantile_cont, numpy's 'linear' percentile), in integers so that it is exact: the value
     is numerators[g, j] / b_j. Values are sorted once, by counting, for every group.
@@ -82,6 +83,10 @@ def grouped_quantiles(values: np.ndarray, kinds: np.ndarray, groups: np.ndarray,
     values = np.asarray(values, dtype=np.int64)
     kinds = np.ascontiguousarray(kinds, dtype=np.int64)
     groups = np.ascontiguousarray(groups, dtype=np.int32)
+    # the groupings are walked in parallel, one per thread: a group must be in one only
+    per_column = [np.unique(c[c >= 0]) for c in groups.T]
+    if sum(len(u) for u in per_column) != len(np.unique(np.concatenate(per_column or [[]]))):
+        raise ValueError("a group appears in more than one grouping (column of `groups`)")
     per_kind = np.bincount(kinds, minlength=len(groups))
     member = groups >= 0
     counts = np.bincount(groups[member], weights=np.broadcast_to(per_kind[:, None], groups.shape)[member],

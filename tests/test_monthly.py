@@ -48,3 +48,8 @@ def test_only_touched_months_are_rewritten_and_a_new_fingerprint_rebuilds(tmp_pa
     # the same months with another fingerprint (settings or SQL changed): all rebuilt
     assert monthly.refresh(con, TABLES, "v2", []) == "rebuilt"
     assert _table(con) == {"2025-01": 1, "2025-02": 2, "2025-03": 1}
+
+    # calls changed outside a run (a record erased by hand): the next run rebuilds all
+    assert monthly.months_touched(con) == ["2025-02", "2025-03"]
+    con.execute("delete from calls where incident_key = 'b'")
+    assert monthly.months_touched(con) is None

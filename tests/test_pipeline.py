@@ -495,6 +495,27 @@ def test_later_row_of_the_same_file_wins(tmp_path):
     assert rows == {"resolved_on_scene": 18, "transported_hospital": 12}
 
 
+def test_history_from_before_the_pilot_publishes(tmp_path):
+    """Calls that all precede the pilot's first day (e.g. history loaded before launch): no
+    pilot-to-date period yet, and the other periods are published."""
+    from outcomes import settings
+    from tests.conftest import canonical_row, write_config, write_csv
+    times = dict(received_at="2024-12-04T10:00:00", dispatched_at="2024-12-04T10:05:00",
+                 enroute_at="2024-12-04T10:06:00", on_scene_at="2024-12-04T10:30:00",
+                 cleared_at="2024-12-04T11:10:00")
+    write_csv(tmp_path / "landing/a/a_2024-12.csv",
+              [canonical_row(incident_id=f"I{i}", person_key=f"P{i}", **times) for i in range(40)])
+    assert run(write_config(tmp_path)).status == "ok"
+    con = duckdb.connect(str(settings.public_db()), read_only=True)
+    kinds = {r[0] for r in con.execute("select distinct period_type from counts").fetchall()}
+    median = con.execute("""select median_minutes from response_times where period = '2024-12'
+        and district = 'all' and call_type_group = 'all' and responder_type = 'civilian_team'
+        and interval = 'dispatch_to_scene'""").fetchall()
+    con.close()
+    assert "pilot_to_date" not in kinds and "month" in kinds
+    assert median == [(25.0,)]
+
+
 def test_too_many_bad_rows_fails_closed(tmp_path):
     from outcomes import settings
     from tests.conftest import canonical_row, write_config, write_csv

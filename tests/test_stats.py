@@ -8,6 +8,7 @@ from fractions import Fraction
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl.stats import grouped_quantiles, rounded_tenths
 
@@ -75,3 +76,9 @@ def test_minutes_round_half_up_exactly():
     # 1,322.75 s is 22.0458... min, 22.0; 27 s is 0.45 min, 0.5
     seconds = np.array([[1323 * 4, 5291, 27 * 4, 0]])
     assert rounded_tenths(seconds, np.array([4, 4, 4, 4]), per=60).tolist() == [[22.1, 22.0, 0.5, 0.0]]
+
+
+def test_a_group_in_two_groupings_is_refused():
+    # groupings are walked in parallel, so a group reached through two would race
+    with pytest.raises(ValueError, match="more than one grouping"):
+        grouped_quantiles(np.array([1, 2]), np.array([0, 1]), np.array([[0, 1], [1, 2]]), 3, QS)
