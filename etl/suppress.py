@@ -193,10 +193,18 @@ def _propagate(lo, hi, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq, max_update
     equations whose members' bounds have changed. Returns how many bounds moved, -1 if
     more than max_updates."""
     n_eq = len(eq_ptr) - 1
-    queue = np.arange(n_eq)
-    queued = np.ones(n_eq, np.bool_)
+    # only an equation with a hidden member can move a bound (a shown cell's never moves)
+    queue = np.empty(n_eq, np.int64)
+    queued = np.zeros(n_eq, np.bool_)
+    size = 0
+    for e in range(n_eq):
+        for k in range(eq_ptr[e], eq_ptr[e + 1]):
+            if lo[eq_cell[k]] < hi[eq_cell[k]]:
+                queue[size] = e
+                queued[e] = True
+                size += 1
+                break
     head = 0
-    size = n_eq
     updates = 0
     while size > 0:
         e = queue[head]
