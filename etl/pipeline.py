@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -239,9 +240,12 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             db.parent.mkdir(parents=True, exist_ok=True)
             release_tmp = db.parent / f"release.tmp-{report.run_id}"
             try:
-                write_public(tables, tmp)
-                check_public(tmp)
-                build_parquet_release(tables, release_tmp)
+                # the Parquet copy is written beside the DuckDB file, at the same time
+                with ThreadPoolExecutor(max_workers=1) as worker:
+                    parquet = worker.submit(build_parquet_release, tables, release_tmp)
+                    write_public(tables, tmp)
+                    check_public(tmp)
+                    parquet.result()
                 con.execute("commit")
                 swap_into_place(tmp, db)
                 swap_release(release_tmp, db.parent / "release")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -561,16 +562,21 @@ def repeat_contact_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
                "repeat_rate_ci_high", "unstable", "rate_flag"]]
 
 
-def matched_force_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
-                        cube: pd.DataFrame) -> pd.DataFrame:
-    """Use of force and injuries per 1,000 on matched calls (same group, district, hour band).
+def matched_force_counts(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> pd.DataFrame:
+    """Use of force and injuries on matched calls (same group, district, hour band), before
+    disclosure control (matched_force_table)."""
+    con.register("period_bridge", periods)
+    df = con.execute(sql("matched_force")).df()
+    con.unregister("period_bridge")
+    return df
+
+
+def matched_force_table(df: pd.DataFrame, cube: pd.DataFrame) -> pd.DataFrame:
+    """Use of force and injuries per 1,000 on matched calls, from matched_force_counts.
 
     Where every stratum matched, these counts equal cube cells; a row is withheld whole when
     a cube cell it could equal (responses, or the event's yes / no counts) is hidden.
     """
-    con.register("period_bridge", periods)
-    df = con.execute(sql("matched_force")).df()
-    con.unregister("period_bridge")
     min_cell = settings.min_cell()
     top = cube[(cube.district == ALL) & (cube.call_type_group == ALL)]
     hidden_cells = set(zip(top.period, top.responder_type, top.item, top.n_flag != ""))
@@ -669,6 +675,54 @@ def _hide(df: pd.DataFrame, flag: pd.Series, value: str = "n") -> pd.DataFrame:
     return df
 
 
+def _tables_without_the_cube(con: duckdb.DuckDBPyConnection, config: Config,
+                             periods: pd.DataFrame, months: list[str], pilot_start: str,
+                             boundaries: Boundaries, divisions: Divisions,
+                             data_through: date | None) -> dict[str, pd.DataFrame]:
+    """The tables that need nothing of the cube's suppression, plus the response-time
+    quantiles ('quantiles') and matched use-of-force counts ('matched_force') that are
+    finished once it is done."""
+    other = other_contacts_table(con, periods)
+    other_eq = (period_equations(months, pilot_start)
+                + [Equation("district", ALL, DISTRICT_LEAVES),
+                   Equation("call_origin", ALL, ("officer_initiated", "self_initiated")),
+                   Equation("responder_type", ALL, RESPONDERS)])
+    other_dims = ["period", "district", "call_origin", "responder_type"]
+    other = _hide(other, suppress(other, other_dims, other_eq, min_cell=settings.min_cell()))
+
+    hourly = hourly_table(con, periods)
+    # Years, fiscal years and pilot to date (pilot to date can be the sum of fiscal years),
+    # and the slots of a period add up to its citywide total, which the cube publishes: that
+    # total joins the table as slot 'all' for suppression and is then dropped.
+    hourly_cells = hourly.rename(columns={"calls": "n"})
+    hourly_cells["slot"] = hourly_cells["hour_of_day"] + "|" + hourly_cells["weekday"]
+    totals = hourly_cells.groupby(["period_type", "period", "responder_type"], as_index=False)["n"].sum()
+    totals["slot"] = ALL
+    hourly_cells = pd.concat([hourly_cells, totals], ignore_index=True)
+    hourly_eq = (period_equations(months, pilot_start, ("year", "fiscal_year", "pilot_to_date"))
+                 + [Equation("slot", ALL, tuple(sorted(set(hourly_cells.slot) - {ALL})))])
+    hflags = suppress(hourly_cells, ["period", "responder_type", "slot"], hourly_eq,
+                      min_cell=settings.min_cell())
+    hourly = _hide(hourly_cells, hflags)
+    hourly = hourly[hourly.slot != ALL].drop(columns=["slot"]).rename(
+        columns={"n": "calls", "n_flag": "calls_flag"})
+    crosswalk = division_crosswalk(divisions, boundaries)
+    return {
+        "quantiles": interval_quantiles(
+            con, periods, {"response_times": RESPONSE_TIME_GROUPINGS,
+                           "by_hour_band": HOUR_BAND_GROUPINGS},
+            where="responder_type <> 'phone'"),
+        "matched_force": matched_force_counts(con, periods),
+        "calls_by_hour": hourly,
+        "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
+        "repeat_contact": repeat_contact_table(con, periods, data_through or date(1970, 1, 1)),
+        "districts": districts_table(boundaries),
+        "division_crosswalk": crosswalk,
+        "divisions": divisions_table(divisions),
+        **baseline_tables(con, list(config.pilot_groups), pilot_start, crosswalk),
+    }
+
+
 def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries,
                   divisions: Divisions | None = None,
                   months_changed: list[str] | None = None) -> Release:
@@ -700,42 +754,19 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     cube = build_cube(con, periods)
     groups = sorted(set(config.pilot_groups))
     equations = (period_equations(months, pilot_start) + other_equations(groups) + item_equations())
-    flags = suppress(cube, CUBE_DIMS, equations, min_cell=settings.min_cell(),
-                     coarseness=coarseness(cube))
+    # The cube's suppression (compiled, releasing the GIL) runs in a second thread while
+    # this one reads the warehouse for the tables that do not need the cube's flags.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        cube_flags = worker.submit(suppress, cube, CUBE_DIMS, equations,
+                                   min_cell=settings.min_cell(), coarseness=coarseness(cube))
+        independent = _tables_without_the_cube(con, config, periods, months, pilot_start,
+                                               boundaries, divisions, data_through)
+        flags = cube_flags.result()
     small = int(((cube["n"] >= 1) & (cube["n"] < settings.min_cell())).sum())
     log.info("publish: cube of %d cells, %d hidden (%d of 1-10, %d to protect them)", len(cube),
              int((flags != "").sum()), small, int((flags != "").sum()) - small)
     cube = _hide(cube, flags)
-
-    other = other_contacts_table(con, periods)
-    other_eq = (period_equations(months, pilot_start)
-                + [Equation("district", ALL, DISTRICT_LEAVES),
-                   Equation("call_origin", ALL, ("officer_initiated", "self_initiated")),
-                   Equation("responder_type", ALL, RESPONDERS)])
-    other_dims = ["period", "district", "call_origin", "responder_type"]
-    other = _hide(other, suppress(other, other_dims, other_eq, min_cell=settings.min_cell()))
-
-    hourly = hourly_table(con, periods)
-    # Years, fiscal years and pilot to date (pilot to date can be the sum of fiscal years),
-    # and the slots of a period add up to its citywide total, which the cube publishes: that
-    # total joins the table as slot 'all' for suppression and is then dropped.
-    hourly_cells = hourly.rename(columns={"calls": "n"})
-    hourly_cells["slot"] = hourly_cells["hour_of_day"] + "|" + hourly_cells["weekday"]
-    totals = hourly_cells.groupby(["period_type", "period", "responder_type"], as_index=False)["n"].sum()
-    totals["slot"] = ALL
-    hourly_cells = pd.concat([hourly_cells, totals], ignore_index=True)
-    hourly_eq = (period_equations(months, pilot_start, ("year", "fiscal_year", "pilot_to_date"))
-                 + [Equation("slot", ALL, tuple(sorted(set(hourly_cells.slot) - {ALL})))])
-    hflags = suppress(hourly_cells, ["period", "responder_type", "slot"], hourly_eq,
-                      min_cell=settings.min_cell())
-    hourly = _hide(hourly_cells, hflags)
-    hourly = hourly[hourly.slot != ALL].drop(columns=["slot"]).rename(
-        columns={"n": "calls", "n_flag": "calls_flag"})
-
-    quantiles = interval_quantiles(
-        con, periods, {"response_times": RESPONSE_TIME_GROUPINGS, "by_hour_band": HOUR_BAND_GROUPINGS},
-        where="responder_type <> 'phone'")
-    crosswalk = division_crosswalk(divisions, boundaries)
+    quantiles = independent.pop("quantiles")
     tables: dict[str, pd.DataFrame] = {
         "counts": cube.rename(columns={"n": "calls", "n_flag": "calls_flag"}),
         "coverage": coverage_table(cube),
@@ -749,22 +780,17 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
             cube, ("arrest", "citation", "use_of_force", "injury_person", "injury_responder",
                    "referral_offered", "referral_accepted"), RESPONDERS, "event"),
         "response_times": response_times_table(cube, quantiles["response_times"]),
-        "calls_by_hour": hourly,
         "response_times_by_hour_band": hour_band_times_table(quantiles["by_hour_band"]),
-        "other_contacts": other.rename(columns={"n": "records", "n_flag": "records_flag"}),
-        "use_of_force_matched": matched_force_table(con, periods, cube),
-        "repeat_contact": repeat_contact_table(con, periods, data_through or date(1970, 1, 1)),
-        "districts": districts_table(boundaries),
-        "division_crosswalk": crosswalk,
-        "divisions": divisions_table(divisions),
-        "pilot_coverage": coverage_spans(config).assign(
+        "use_of_force_matched": matched_force_table(independent.pop("matched_force"), cube),
+        **independent,
+        "pilot_coverage": spans.assign(
             span_start=lambda d: d.span_start.astype(str),
             span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),
-        **baseline_tables(con, list(config.pilot_groups), pilot_start, crosswalk),
         "milestones": pd.DataFrame([(d.isoformat(), label) for d, label in config.milestones],
                                    columns=["date", "label"]),
         "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
     }
+
     # Periods to choose from: the pilot's and the police baseline's (which may reach back
     # before the pilot began, or be all a run has).
     baseline_months = sorted(set(tables["police_baseline"].loc[

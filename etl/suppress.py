@@ -158,7 +158,7 @@ def peel(hidden: np.ndarray, eq: np.ndarray, cell: np.ndarray, n_eq: int) -> tup
 NO_BOUND = float(2 ** 40)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _sums(e, lo, hi, eq_ptr, eq_cell, eq_parent):
     """The smallest and largest values of equation e's signed sum, sign -1 for the parent:
     children add their bounds, the parent takes its bounds away."""
@@ -175,7 +175,7 @@ def _sums(e, lo, hi, eq_ptr, eq_cell, eq_parent):
     return sum_min, sum_max
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _member_bounds(k, sum_min, sum_max, lo, hi, eq_cell, eq_parent):
     """The bounds an equation (its signed sum in [sum_min, sum_max]) puts on its member k:
     the sum is 0, so a child lies within minus the others' sum, a parent within it."""
@@ -187,7 +187,7 @@ def _member_bounds(k, sum_min, sum_max, lo, hi, eq_cell, eq_parent):
     return max(new_lo, -NO_BOUND), (NO_BOUND if new_hi > NO_BOUND / 2 else new_hi)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _propagate(lo, hi, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq, max_updates):
     """Interval propagation to its fixed point, one equation at a time from a queue of
     equations whose members' bounds have changed. Returns how many bounds moved, -1 if
@@ -235,7 +235,7 @@ def _propagate(lo, hi, eq_ptr, eq_cell, eq_parent, cell_ptr, cell_eq, max_update
     return updates
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _implied(lo, hi, eq_ptr, eq_cell, eq_parent):
     """For every (equation, member) pair, in equation order, the bounds that equation
     alone puts on the member."""
@@ -309,7 +309,7 @@ def _audit(values: np.ndarray, hidden: np.ndarray, eq: np.ndarray, cell: np.ndar
     return deficit, (p_cell, p_eq, binding_hi, binding_lo), hidden & (hi - lo < 0.5)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _gather(e, reach, hidden, values, eq_ptr, eq_cell, eq_parent, hi_ptr, hi_eq, lo_ptr,
             lo_eq, out, st_e, st_m, st_hi, st_d):
     """Into `out`, the shown non-zero cells that would widen equation e's ranges when
@@ -361,7 +361,7 @@ def _gather(e, reach, hidden, values, eq_ptr, eq_cell, eq_parent, hi_ptr, hi_eq,
     return n_out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pick(needy, deficit, hidden, values, rank, eq_ptr, eq_cell, eq_parent, hi_ptr, hi_eq,
           lo_ptr, lo_eq, depth, max_depth):
     """For each needy equation, the cells to hide, from its own and those `depth` steps
@@ -393,7 +393,7 @@ def _pick(needy, deficit, hidden, values, rank, eq_ptr, eq_cell, eq_parent, hi_p
     return np.nonzero(picked)[0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _by_cell(cells, eqs, keep, n_cells):
     """(ptr, equations): the kept equations of each cell, cell c's at ptr[c]:ptr[c + 1]."""
     ptr = np.zeros(n_cells + 1, np.int64)
@@ -411,7 +411,7 @@ def _by_cell(cells, eqs, keep, n_cells):
     return ptr, out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _hide(c, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n, hidden_child_sum,
           parent_shown):
     """Hide cell c and update its equations' tallies."""
@@ -425,7 +425,7 @@ def _hide(c, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n, hidden_ch
             hidden_child_sum[f] += values[c]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _hide_all(cells, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n,
               hidden_child_sum, parent_shown):
     for c in cells:
@@ -433,7 +433,7 @@ def _hide_all(cells, hidden, values, cell_ptr, cell_eq, cell_parent, hidden_n,
               parent_shown)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _new_lone(c, e, cell_ptr, cell_eq, hidden_n):
     """In how many of cell c's equations (other than e) hiding c would leave c the only
     hidden cell: each of them would need another complement."""
@@ -444,7 +444,7 @@ def _new_lone(c, e, cell_ptr, cell_eq, hidden_n):
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _settle(hidden, values, rank, eq_ptr, eq_cell, cell_ptr, cell_eq, cell_parent, hidden_n,
             hidden_child_sum, parent_shown, min_cell):
     """Hide cells until no equation has exactly one hidden cell and, under every shown
