@@ -179,6 +179,18 @@ def test_no_identifier_reaches_any_public_table(demo_run):
     con.close()
 
 
+def _check_civilian_share(row, sel, den: str, num: str, rate: str) -> bool:
+    """A published share of calls the civilian team handled, against the calls `sel`: both
+    counts, and the rate where shown. True when the rate was shown and checked."""
+    civ = int((sel["responder_type"] == "civilian_team").sum())
+    _check_count(getattr(row, den), getattr(row, f"{den}_flag"), len(sel))
+    _check_count(getattr(row, num), getattr(row, f"{num}_flag"), civ)
+    if pd.isna(getattr(row, rate)):
+        return False
+    assert getattr(row, rate) == pytest.approx(civ / len(sel))
+    return True
+
+
 def test_coverage_matches_independent_count(demo_run, truth):
     """Every district's coverage over years, fiscal years and pilot to date: shown counts
     equal the truth, hidden ones are truly non-zero, shown rates equal civilian / eligible."""
@@ -189,11 +201,8 @@ def test_coverage_matches_independent_count(demo_run, truth):
     rows = cov[cov.period_type.isin(LONG_PERIODS) & (cov.call_type_group == "all")]
     for row in rows.itertuples():
         sel = _in_cell(u, months, row.period, row.district)
-        _check_count(row.eligible_calls, row.eligible_calls_flag, len(sel))
-        civ = int((sel["responder_type"] == "civilian_team").sum())
-        _check_count(row.civilian_calls, row.civilian_calls_flag, civ)
-        if pd.notna(row.coverage_rate):
-            assert row.coverage_rate == pytest.approx(civ / len(sel))
+        if _check_civilian_share(row, sel, "eligible_calls", "civilian_calls", "coverage_rate"):
+            civ = int((sel["responder_type"] == "civilian_team").sum())
             lo, hi = wilson(np.array([civ]), np.array([len(sel)]))
             assert (row.coverage_rate_ci_low, row.coverage_rate_ci_high) == pytest.approx((lo[0], hi[0]))
             checked += 1
@@ -212,12 +221,8 @@ def test_workload_share_matches(demo_run, truth):
     checked = 0
     for row in ws[ws.period_type.isin(LONG_PERIODS) & (ws.call_type_group == "all")].itertuples():
         h = _in_cell(handled, months, row.period, row.district)
-        _check_count(row.handled_calls, row.handled_calls_flag, len(h))
-        civ = int((h["responder_type"] == "civilian_team").sum())
-        _check_count(row.civilian_team_calls, row.civilian_team_calls_flag, civ)
-        if pd.notna(row.workload_share):
-            assert row.workload_share == pytest.approx(civ / len(h))
-            checked += 1
+        checked += _check_civilian_share(row, h, "handled_calls", "civilian_team_calls",
+                                         "workload_share")
     assert checked >= 1
 
 
