@@ -30,7 +30,7 @@ import pandas as pd
 from etl.call_types import OTHER, load_code_table
 from etl.crosswalk import district_order
 from etl.divisions import DIVISIONS, OUTSIDE
-from etl.suppress import SUPPRESSED, Equation, suppress
+from etl.publish._old_suppress import SUPPRESSED, Equation, suppress
 from etl.warehouse import has_table
 from outcomes import settings
 
@@ -115,7 +115,7 @@ def baseline_equations(pilot_groups: list[str]) -> list[Equation]:
 
 def coarseness(cube: pd.DataFrame) -> np.ndarray:
     """Totals and the crisis-type rows readers come for are hidden last."""
-    from etl.publish import PERIOD_RANK
+    from etl.publish._old import PERIOD_RANK
     rank = cube["period_type"].map(PERIOD_RANK).to_numpy(np.int64) * 10
     rank += (cube["division"] == ALL).to_numpy(np.int64) * 10
     rank += cube["call_type_group"].isin([ALL, DISPATCHED, PILOT_TYPES]).to_numpy(np.int64) * 10
@@ -148,7 +148,7 @@ def district_estimates(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
 
 def baseline_tables(con: duckdb.DuckDBPyConnection, pilot_groups: list[str], pilot_start: str,
                     crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    from etl.publish import month_range, period_bridge, period_equations
+    from etl.publish._old import month_range, period_bridge, period_equations
     leaves = leaf_counts(con)
     if leaves.empty:
         log.info("publish: no police baseline source loaded; baseline tables are empty")

@@ -30,7 +30,7 @@ from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
 from etl.publish import ALL, build_release
-from etl.suppress import Equation, suppress
+from etl.publish._old_suppress import Equation, suppress
 from etl.sources import load_config
 from etl.swap import (build_parquet_release, check_public, swap_into_place, swap_release,
                       write_public)

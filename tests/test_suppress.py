@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.suppress import (MIN_RANGE, Equation, bounds, equations_membership,
+from etl.publish._old_suppress import (MIN_RANGE, Equation, bounds, equations_membership,
                           lone_hidden_equations, suppress)
 from tests.lp_attack import disclosed
 

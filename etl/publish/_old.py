@@ -26,7 +26,7 @@ from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
 from etl.sources import Config
 from etl.stats import grouped_quantiles, rounded_tenths, wilson
-from etl.suppress import Equation, suppress
+from etl.publish._old_suppress import Equation, suppress
 from outcomes import catalog as cat
 from outcomes import settings
 

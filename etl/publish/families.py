@@ -1,0 +1,299 @@
+"""The published counts, family by family, each protected on its own grid.
+
+A family is the counts one set of tables prints, over period x place x call type group x
+item. Headline families come first and stand alone:
+
+- coverage: eligible calls (e) = served by a civilian team (c) + not served (u), and u by
+  the reason recorded;
+- workload: calls handled in the pilot's area and hours (h) = civilian team + co-response
+  + police;
+- responses: responses by responder type, the denominator of every outcome rate.
+
+Detail families break a response count down (how calls ended, each event, each interval's
+state). They are printed only under a shown response count, and are protected with that
+count fixed: a detail cube swaps calls between two of its items, so the response count,
+and every other family, is untouched; and where a headline cube moves a response count,
+the detail rows it moves are not printed at all. Headline figures never give way to
+detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from etl.publish import grid as g
+from etl.publish.protect import Dim, Grid, Protection, protect, tree_dim
+from outcomes import settings
+
+log = logging.getLogger(__name__)
+
+ALL = g.ALL
+SHOWN, HIDDEN, UNDER_MIN, NOT_PUBLISHED = "shown", "hidden", "under_minimum", "not_published"
+RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
+UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
+            "redirected_to_police", "other", "not_recorded")
+
+
+@dataclass
+class Family:
+    """One family's cells: labels, true count `n`, and `status` (shown, hidden,
+    under_minimum: its row is printed as under the minimum denominator, not_published: its
+    grain is not printed), with `complement` for cells hidden to protect others."""
+    name: str
+    cells: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+    def cell(self, **where) -> pd.DataFrame:
+        sel = np.ones(len(self.cells), bool)
+        for k, v in where.items():
+            sel &= (self.cells[k] == v).to_numpy()
+        return self.cells[sel]
+
+
+def _frame(dims: list[Dim], leaves: pd.DataFrame, columns: list[str], keep) -> pd.DataFrame:
+    """Cells (node ids d0..d3 and their labels) with true counts, zeros included."""
+    cells = g.full_grid(dims, keep)
+    counts = g.aggregate(leaves, dims, columns) if len(leaves) else cells.assign(n=0).iloc[:0]
+    cells = cells.merge(counts, on=["d0", "d1", "d2", "d3"], how="left")
+    cells["n"] = cells["n"].fillna(0).astype(np.int64)
+    return cells.reset_index(drop=True)
+
+
+def _place_group_keep(dims):
+    """District rows for all call types together, call types citywide (not both)."""
+    place_all = dims[1].index[ALL]
+    group_all = dims[2].index[ALL]
+    return lambda p, d, gr, i: (d == place_all) | (gr == group_all)
+
+
+def _label(cells: pd.DataFrame, dims: list[Dim], names: list[str]) -> pd.DataFrame:
+    for k, (dim, name) in enumerate(zip(dims, names)):
+        cells[name] = np.asarray(dim.nodes, dtype=object)[cells[f"d{k}"].to_numpy()]
+    return cells
+
+
+def _statuses(cells: pd.DataFrame, prot: Protection, published: np.ndarray,
+              present: np.ndarray) -> pd.DataFrame:
+    if prot.withdrawn is not None:
+        published = published & ~prot.withdrawn
+    cells["status"] = np.where(~published, NOT_PUBLISHED,
+                               np.where(~present, UNDER_MIN,
+                                        np.where(prot.hidden, HIDDEN, SHOWN)))
+    cells["complement"] = prot.complement
+    return cells
+
+
+def _rows(cells: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    return pd.MultiIndex.from_frame(cells[keys]).factorize()[0]
+
+
+# ---------------------------------------------------------------- headline rates
+
+
+@dataclass(frozen=True)
+class RateSpec:
+    """A rate family: `den` splits into the rate's numerator `num` and the rest `rest`."""
+    name: str
+    den: str
+    num: str
+    rest: str
+
+
+COVERAGE = RateSpec("coverage", "eligible", "served", "unserved")
+WORKLOAD = RateSpec("workload", "handled", "civilian_team", "other_responders")
+
+
+def detail_grain(scope: str, period_type: str) -> bool:
+    """Where detail (unserved reasons, the police and co-response split, outcomes by
+    responder) is printed: citywide and by call type for every period, by district for
+    quarters and longer."""
+    return scope != "district" or period_type != "month"
+
+
+def rate_family(spec: RateSpec, leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
+                groups: list[str]) -> Family:
+    """Protect a headline rate family. leaves: month, place, group, item (spec.num or
+    spec.rest), n."""
+    item = tree_dim("item", {spec.den: [spec.num, spec.rest]})
+    dims = [period, g.place_dim(), g.group_dim(groups), item]
+    cells = _frame(dims, leaves, ["month", "place", "group", "item"], _place_group_keep(dims))
+    cells = _label(cells, dims, ["period", "place", "group", "item"])
+    cells["period_type"] = cells["period"].map(period_type)
+    wide = cells.pivot_table(index=["period", "place", "group"], columns="item", values="n",
+                             aggfunc="sum").reset_index()
+    n_periods = cells.drop_duplicates("period")["period_type"].value_counts().to_dict()
+    wide["published"] = g.published_rows(wide, period_type, spec.den, [spec.num, spec.rest],
+                                         n_periods, len(groups))
+    wide["present"] = wide["published"] & (wide[spec.den] >= settings.min_denominator())
+    wide["allowed"] = ((wide[spec.den] >= settings.min_denominator())
+                       & g.primary_ok(wide[spec.num]) & g.primary_ok(wide[spec.rest]))
+    cells = cells.merge(wide[["period", "place", "group", "published", "present", "allowed"]],
+                        on=["period", "place", "group"], how="left")
+    scope = g.scope_of(cells["place"], cells["group"])
+    published = cells["published"].to_numpy(bool)
+    present = cells["present"].to_numpy(bool)
+    lower, upper = g.knowledge(published, present, (cells["item"] == spec.den).to_numpy())
+    # hiding any of a row's counts loses its rate
+    row = _rows(cells, ["period", "place", "group"])
+    row_table = pd.DataFrame({"row": row, "allowed": cells["allowed"].to_numpy(bool),
+                              "grain": list(zip(scope, cells["period_type"]))}
+                             ).drop_duplicates("row").sort_values("row")
+    grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
+                published & present, lower, upper, row, printed=published)
+    prot = protect(grid, g.costs_for(row_table), settings.min_cell())
+    cells = _statuses(cells, prot, published, present)
+    log.info("publish: %s, %d cells, %d hidden (%d to protect others) in %.2f s", spec.name,
+             len(cells), int(prot.hidden.sum()), int(prot.complement.sum()),
+             prot.stats.get("seconds", 0))
+    return Family(spec.name, cells, prot.stats)
+
+
+# ---------------------------------------------------------------- responses and detail
+
+
+def responder_dim() -> Dim:
+    """Responder types side by side: each its own leaf and node, no total (responses of
+    different responder types are never added up in a published table)."""
+    return Dim("item", RESPONDERS, RESPONDERS, tuple((i,) for i in range(len(RESPONDERS))),
+               tuple(() for _ in RESPONDERS))
+
+
+def responses_family(leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
+                     groups: list[str]) -> Family:
+    """Responses by responder type: the denominator of every outcome rate. leaves: month,
+    place, group, item (the responder type), n."""
+    dims = [period, g.place_dim(), g.group_dim(groups), responder_dim()]
+    cells = _frame(dims, leaves, ["month", "place", "group", "item"], _place_group_keep(dims))
+    cells = _label(cells, dims, ["period", "place", "group", "responder"])
+    cells["period_type"] = cells["period"].map(period_type)
+    n_periods = cells.drop_duplicates("period")["period_type"].value_counts().to_dict()
+    rows = cells.rename(columns={"n": "responses"})
+    published = g.published_rows(rows, period_type, "responses", [], n_periods, len(groups))
+    present = published & (cells["n"].to_numpy() >= settings.min_denominator())
+    lower, upper = g.knowledge(published, present, np.ones(len(cells), bool))
+    scope = g.scope_of(cells["place"], cells["group"])
+    allowed = cells["n"].to_numpy() >= settings.min_denominator()
+    row = np.arange(len(cells))
+    row_table = pd.DataFrame({"row": row, "allowed": allowed,
+                              "grain": list(zip(scope, cells["period_type"]))})
+    costs = g.costs_for(row_table)
+    costs.row_weight *= 0.5  # behind the headline rates, ahead of detail
+    grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
+                published & present, lower, upper, row, printed=published)
+    prot = protect(grid, costs, settings.min_cell())
+    cells = _statuses(cells, prot, published, present)
+    cells["allowed"] = allowed
+    log.info("publish: responses, %d cells, %d hidden in %.2f s", len(cells),
+             int(prot.hidden.sum()), prot.stats.get("seconds", 0))
+    return Family("responses", cells, prot.stats)
+
+
+@dataclass(frozen=True)
+class DetailSpec:
+    """A breakdown of a parent family's count (`root`: the parent's item it splits, e.g.
+    each responder's responses, or the eligible calls not served): `children` maps each
+    inner item to its parts; `den` is the item rates are taken over (the root, or e.g. the
+    responses where an event was recorded). With `responders`, one tree per responder type,
+    under that responder's root."""
+    name: str
+    root: str
+    children: dict[str, list[str]]
+    den: str = ""
+    responders: tuple[str, ...] = ()
+
+    @property
+    def denominator(self) -> str:
+        return self.den or self.root
+
+
+REASONS = DetailSpec("unserved_reasons", "unserved", {"unserved": list(UNSERVED)})
+SPLIT = DetailSpec("workload_split", "other_responders",
+                   {"other_responders": ["co_response", "police"]})
+
+
+def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
+                  groups: list[str], parent: Family,
+                  known: dict[str, tuple] | None = None) -> Family:
+    """Protect a breakdown of a parent family's counts with those counts as the parent
+    decided them: printed only under a shown parent count, which stays fixed. leaves:
+    month, place, group, (responder,) item (a leaf of spec.children), n. `known`: for an
+    item, extra (lower, upper) an outsider has from elsewhere, as arrays over the cells or
+    functions of the cells frame (see families.interval_knowledge)."""
+    by = spec.responders
+    if by:
+        tree = {f"{r}|{p}": [f"{r}|{c}" for c in cs] for r in by for p, cs in spec.children.items()}
+        leaves = leaves[leaves["responder"].isin(by)]
+        leaves = leaves.assign(item=leaves["responder"] + "|" + leaves["item"])
+    else:
+        tree = spec.children
+    dims = [period, g.place_dim(), g.group_dim(groups), tree_dim("item", tree)]
+    cells = _frame(dims, leaves, ["month", "place", "group", "item"], _place_group_keep(dims))
+    cells = _label(cells, dims, ["period", "place", "group", "item"])
+    keys = ["period", "place", "group"]
+    if by:
+        split = cells["item"].str.split("|", n=1, expand=True)
+        cells["responder"], cells["item"] = split[0], split[1]
+        keys.append("responder")
+    cells["period_type"] = cells["period"].map(period_type)
+    top = parent.cells
+    if "item" in top and not by:
+        top = top[top["item"] == spec.root]
+    status = top.set_index(keys)["status"].rename("parent")
+    cells = cells.join(status, on=keys)
+    cells["parent"] = cells["parent"].fillna(NOT_PUBLISHED)
+    is_root = (cells["item"] == spec.root).to_numpy()
+    root_shown = (cells["parent"] == SHOWN).to_numpy()
+    scope = g.scope_of(cells["place"], cells["group"])
+    grain_ok = np.array([detail_grain(s, p) for s, p in zip(scope, cells["period_type"])])
+    # the rate's denominator decides whether the row is printed as under the minimum
+    den = cells[cells["item"] == spec.denominator].set_index(keys)["n"]
+    row_den = den.reindex(pd.MultiIndex.from_frame(cells[keys])).fillna(0).to_numpy()
+    present = row_den >= settings.min_denominator()
+    published = root_shown & grain_ok
+    in_den = np.isin(cells["item"].to_numpy(), [spec.denominator, *_below(spec.children, spec.denominator)])
+    lower, upper = g.knowledge(published, present, (cells["item"] == spec.denominator).to_numpy(), in_den)
+    if known:
+        for name, (lo, hi) in known.items():
+            sel = (cells["item"] == name).to_numpy()
+            lo = lo(cells) if callable(lo) else lo
+            hi = hi(cells) if callable(hi) else hi
+            lower = np.where(sel, np.maximum(lower, lo), lower)
+            upper = np.where(sel, np.minimum(upper, hi), upper)
+    # the parent's counts: fixed where shown, unknown (protected there) where not
+    fixed = is_root & root_shown
+    given = is_root & ~root_shown
+    parent_status = cells["parent"].to_numpy()
+    min_den = float(settings.min_denominator())
+    root_is_den = spec.root == spec.denominator or not by
+    parent_lower = np.select([parent_status == UNDER_MIN, parent_status == HIDDEN],
+                             [0.0, min_den if by else 1.0], 0.0)
+    parent_upper = np.where(parent_status == UNDER_MIN, min_den - 1.0, g.UNBOUNDED)
+    lower = np.where(given, parent_lower, lower)
+    upper = np.where(given, parent_upper, upper)
+    publish = published & present & ~is_root
+    row = np.arange(len(cells))
+    row_table = pd.DataFrame({"row": row, "allowed": np.zeros(len(cells), bool),
+                              "grain": [None] * len(cells)})
+    grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
+                publish, lower, upper, row, fixed=fixed, given_unknown=given,
+                unit=_rows(cells, keys), printed=published & ~is_root)
+    prot = protect(grid, g.costs_for(row_table), settings.min_cell())
+    cells = _statuses(cells, prot, published & ~is_root, present)
+    cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]
+    cells["allowed"] = present & ~is_root
+    cells = cells.drop(columns=["parent"])
+    del root_is_den
+    log.info("publish: %s, %d cells, %d hidden in %.2f s", spec.name, len(cells),
+             int(prot.hidden.sum()), prot.stats.get("seconds", 0))
+    return Family(spec.name, cells, prot.stats)
+
+
+def _below(children: dict[str, list[str]], node: str) -> list[str]:
+    out = []
+    for c in children.get(node, []):
+        out += [c, *_below(children, c)]
+    return out
