@@ -55,29 +55,30 @@ def fingerprint(tables: dict[str, str], **settings) -> str:
 
 def refresh(con: duckdb.DuckDBPyConnection, tables: dict[str, str], print_: str,
             months: list[str] | None) -> str:
-    """Bring each table up to date, in order. `tables` maps a name to its SQL, which keeps
-    to the months where `{months}` is true (on the table's own `month` column) and reads the
-    warehouse's calls only through the view `calls_to_publish`. `months` None, a changed
+    """Bring each table up to date, in order. `tables` maps a name to its SQL, which reads
+    the warehouse's calls only through the view `calls_to_publish` and keeps to the months
+    in `months_to_refresh` (on its own `month` column). `months` None, a changed
     fingerprint `print_`, or a missing table rebuilds all. Returns what was done, for the
     log."""
     full = (months is None or wh.get_meta(con, "monthly_fingerprint") != print_
             or not all(wh.has_table(con, t) for t in tables))
     if full:
-        con.execute("create or replace temp view calls_to_publish as select * from calls")
-        for name, query in tables.items():
-            con.execute(f"create or replace table {name} as {query.format(months='true')}")
-        done = "rebuilt"
-    else:
-        con.register("months_to_refresh", pd.DataFrame({"month": months}, dtype=str))
-        con.execute(f"""create or replace temp view calls_to_publish as select * from calls
-                        where {MONTH} in (select month from months_to_refresh)""")
-        keep = "month in (select month from months_to_refresh)"
-        for name, query in tables.items():
-            con.execute(f"delete from {name} where {keep}")
-            con.execute(f"insert into {name} {query.format(months=keep)}")
-        con.unregister("months_to_refresh")
-        done = f"{len(months)} month(s) refreshed"
+        months = [r[0] for r in con.execute(f"select distinct {MONTH} from calls").fetchall()]
+    con.register("months_given", pd.DataFrame({"month": months}, dtype=str))
+    con.execute("create or replace temp table months_to_refresh as "
+                "select month::varchar as month from months_given")
+    con.unregister("months_given")
+    con.execute(f"""create or replace temp view calls_to_publish as select * from calls
+                    where {MONTH} in (select month from months_to_refresh)""")
+    for name, query in tables.items():
+        if full:
+            con.execute(f"create or replace table {name} as {query}")
+        else:
+            con.execute(f"delete from {name} where month in (select month from months_to_refresh)")
+            con.execute(f"insert into {name} {query}")
+    done = "rebuilt" if full else f"{len(months)} month(s) refreshed"
     con.execute("drop view calls_to_publish")
+    con.execute("drop table months_to_refresh")
     wh.set_meta(con, "monthly_fingerprint", print_)
     wh.set_meta(con, "monthly_calls", _calls_count(con))
     log.info("publish: month tables %s", done)

@@ -29,8 +29,8 @@ from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_
                             resolve_key)
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
-from etl.publish import ALL, build_release
-from etl.publish._old_suppress import Equation, suppress
+from etl.publish import build_release
+from etl.publish.simple import quarantine_counts, run_counts
 from etl.sources import load_config
 from etl.swap import (build_parquet_release, check_public, swap_into_place, swap_release,
                       write_public)
@@ -232,8 +232,10 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
             report.status = "ok"
             report.finished_at = datetime.now(timezone.utc)
             tables = release.tables
-            tables["quarantine_summary"] = quarantine_summary(con, report.run_id)
             tables["runs"] = runs_table(con, report)
+            this_run = tables["runs"][tables["runs"]["run_id"] == report.run_id]
+            tables["quarantine_summary"] = quarantine_summary(
+                con, report.run_id, bool(this_run["rows_quarantined"].notna().all()))
             tables["catalog"] = pd.DataFrame(cat.rows(boundaries.plan))
         with _step(report, "check+swap", bar):
             tmp = db.with_name(db.name + f".tmp-{report.run_id}")
@@ -302,32 +304,17 @@ def runs_table(con: duckdb.DuckDBPyConnection, current: RunReport) -> pd.DataFra
         df[c] = pd.to_datetime(df[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     df["data_through"] = pd.to_datetime(df["data_through"]).dt.strftime("%Y-%m-%d")
     df["failure"] = df["failure"].fillna("")
-    # rows_in = rows_out + rows_quarantined: suppressed together, so none is worked out
-    long = df.melt(id_vars=["run_id"], value_vars=["rows_in", "rows_out", "rows_quarantined"],
-                   var_name="measure", value_name="n")
-    long["n"] = pd.to_numeric(long["n"]).fillna(0).astype("int64")
-    flags = suppress(long, ["run_id", "measure"],
-                     [Equation("measure", "rows_in", ("rows_out", "rows_quarantined"))],
-                     min_cell=settings.min_cell())
-    long["n"] = long["n"].astype("Int64").mask(flags.to_numpy() != "")
-    wide = long.pivot(index="run_id", columns="measure", values="n")
-    for c in ("rows_in", "rows_out", "rows_quarantined"):
-        df[c] = df["run_id"].map(wide[c]).astype("Int64")
-    return df
+    # rows_in = rows_out + rows_quarantined: protected together, so none is worked out
+    return run_counts(df)
 
 
-def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str,
+                       total_shown: bool = True) -> pd.DataFrame:
     """Rows set aside this run, by source and first reason. The cells add up to the run's
-    rows_quarantined in `runs`, so they are suppressed against that total."""
-    df = con.execute("""select source || ' | ' || first_reason as cell, source,
-                               first_reason as reason, count(*)::bigint as n
+    rows_quarantined in `runs`, so they are protected with that total as the run log
+    shows it (`total_shown`)."""
+    df = con.execute("""select source, first_reason as reason, count(*)::bigint as n
                         from quarantine where run_id = $r group by all order by all""",
                      {"r": run_id}).df()
-    total = pd.DataFrame([{"cell": ALL, "source": "", "reason": "", "n": int(df["n"].sum())}])
-    cells = pd.concat([df, total], ignore_index=True)
-    flags = suppress(cells, ["cell"], [Equation("cell", ALL, tuple(df["cell"]))],
-                     min_cell=settings.min_cell())
-    cells["rows_flag"] = flags.to_numpy()
-    cells["rows"] = cells["n"].astype("Int64").mask(cells["rows_flag"] != "")
-    return cells[cells.cell != ALL][["source", "reason", "rows", "rows_flag"]].reset_index(drop=True)
+    return quarantine_counts(df, total_shown)
 

@@ -3,9 +3,13 @@
 The ETL writes this as the `catalog` table of the public file; the app reads names from it
 as its allowlist. Grain and measures are comma-separated column names. Dimension columns
 are text, and a dimension rolled up to a total holds 'all'. A hidden count is NULL with
-`<measure>_flag` = 'suppressed': either a count from 1 to 10, or a count hidden so that such
-a count cannot be worked out from totals. One flag for both, as statistical agencies use
-one symbol, so the flag itself gives no hint which hidden cells are the small ones.
+`<measure>_flag` says why: 'hidden' (a count under the minimum cell, or one hidden so that
+such a count cannot be worked out from the others: one flag for both, as statistical
+agencies use one symbol, so the flag gives no hint which are the small ones),
+'under_minimum' (the row's denominator is under the minimum for a rate, so none of its
+counts is printed) or 'not_published' (this grain is published for longer periods or
+citywide only). A rate's `rate_flag` says the same of the rate; a median's `times_flag`
+is 'under_minimum' where fewer valid times than the minimum lie behind it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,13 @@ TEXT_DIMENSIONS = {
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 
-SUPPRESSION_NOTE = ("Suppressed: fewer than 11 calls, or hidden so that such a count cannot be "
-                    "worked out from totals. Rates, medians and percentiles appear only where "
-                    "the denominator is at least 20 and are flagged unstable under 50.")
+def protection_note(min_cell: int, min_den: int, unstable: int) -> str:
+    """The disclosure note of every download, with the thresholds in force."""
+    return (f"hidden: a count under {min_cell}, or a count hidden so that such a count cannot "
+            f"be worked out from the others (one mark for both). under_minimum: fewer than "
+            f"{min_den} calls behind the row, too few for a rate. not_published: published "
+            f"for longer periods or citywide only. Rates, medians and percentiles need at "
+            f"least {min_den} and are flagged unstable under {unstable}.")
 
 PUBLIC_UNIVERSE = ("Public-initiated calls (911, 988, non-emergency) of the pilot's call type "
                    "groups, all areas and hours.")
@@ -50,14 +58,12 @@ class Table:
 
 
 TABLES: tuple[Table, ...] = (
-    Table("counts", "Call counts (the disclosure-controlled cube)",
-          "period_type,period,district,call_type_group,responder_type,item", "calls",
+    Table("responses", "Responses by responder type",
+          "period_type,period,district,call_type_group,responder_type", "responses",
           PUBLIC_UNIVERSE,
-          "Every published count. item is 'all', an eligibility status (eligible, "
-          "eligible_served, eligible_unserved_<reason>, screened_out, screen_not_recorded, "
-          "in_pilot_area_hours, outside_pilot_hours, outside_pilot_area), 'disposition:<d>', "
-          "'<flag>:true|false|unknown' or '<interval>:valid|missing|negative|over_24h'. "
-          "responder_type 'police_workload' is civilian_team + co_response + police."),
+          "Calls each responder type answered (civilian team, co-response, police, fire/EMS, "
+          "phone): the denominator of the outcome and event rates. Responder types are "
+          "never added up here."),
     Table("coverage", "Coverage (diversion) rate",
           "period_type,period,district,call_type_group",
           "eligible_calls,civilian_calls,coverage_rate,coverage_rate_ci_low,coverage_rate_ci_high",
@@ -104,7 +110,7 @@ TABLES: tuple[Table, ...] = (
           "standardized_per_1000",
           "Calls in strata (call type group x council district x 6-hour band, within the "
           "period) where both the civilian team and the compared responder type answered. "
-          "A row is withheld where its counts could equal a suppressed count elsewhere.",
+          "A row is withheld where its counts could equal a hidden count elsewhere.",
           "Crude rate over matched calls with 95% Wilson interval, and a rate standardised to "
           "the civilian team's mix of strata. Citywide only."),
     Table("response_times", "Response times, minutes",
@@ -126,7 +132,7 @@ TABLES: tuple[Table, ...] = (
           "intervals (flagged unstable under 50)."),
     Table("calls_by_hour", "Calls by hour of day and weekday (citywide)",
           "period_type,period,responder_type,hour_of_day,weekday", "calls",
-          PUBLIC_UNIVERSE, "Hour of day and weekday are published citywide only."),
+          PUBLIC_UNIVERSE, "Hour of day and weekday are published citywide only, for pilot to date."),
     Table("other_contacts", "Officer- and self-initiated records (counted apart)",
           "period_type,period,district,call_origin,responder_type", "records",
           "Records with call_origin officer_initiated or self_initiated (e.g. outreach).",
@@ -136,8 +142,8 @@ TABLES: tuple[Table, ...] = (
           "People (linked only inside the private warehouse, per provider) with a contact in "
           "the period early enough for the whole window to be observed.",
           "Share of those people with another contact within the window, for fiscal years and "
-          "pilot to date. Published only as rates; a rate whose numerator is 1-10 is withheld, "
-          "and with it the window's other fiscal years."),
+          "pilot to date. Published only as rates; a rate whose numerator is under the minimum "
+          "cell is withheld, and with it the window's other fiscal years."),
     Table("districts", "Council districts (2021 plan)", "district",
           "area_sq_mi,geometry_geojson", "The 15 Los Angeles City Council districts.",
           "Display geometry (simplified; never used for assignment), with the checksum of the "
@@ -171,7 +177,8 @@ TABLES: tuple[Table, ...] = (
           "ESTIMATE: LAPD publishes divisions, not council districts, so each division's "
           "count is spread over districts by its area share (division_crosswalk) and summed. "
           "Rounded to whole calls. Shown only where every division it draws on "
-          "(divisions_used) is shown in police_baseline, and hidden when it rounds to 1-10.",
+          "(divisions_used) is shown in police_baseline, and hidden when it rounds to a "
+          "count under the minimum cell.",
           estimate=True),
     Table("pilot_coverage", "Pilot coverage: divisions and hours", "division,span_start",
           "start_hour,end_hour", "Configuration, not calls.",
@@ -184,6 +191,17 @@ TABLES: tuple[Table, ...] = (
           "Which codes make up each call type group; unknown codes count as 'other'."),
     Table("periods", "Reporting periods", "period_type,period", "first_month,last_month",
           "Months with data.", "Quarters, years, fiscal years (July-June) and pilot to date."),
+    Table("protection", "Disclosure control: what each table's protection did",
+          "table", "cells,hidden_small,hidden_to_protect,under_minimum,not_published,"
+          "rows_allowed,rows_shown,utility_share",
+          "The protected tables of this release.",
+          "method: alternative tables (complementary suppression, checked against what an "
+          "outsider can work out). cells: counts printed; hidden_small: hidden because under "
+          "the minimum cell; hidden_to_protect: hidden so that those cannot be worked out; "
+          "under_minimum: counts of rows with too few calls for a rate; not_published: counts "
+          "of grains published for longer periods only. rows_allowed: rates the rules on "
+          "counts alone would allow; rows_shown: how many of those are shown; utility_share "
+          "= rows_shown / rows_allowed."),
     Table("quarantine_summary", "Rows set aside by validation", "source,reason", "rows",
           "Input rows of the latest run.", "Rows that failed a check, by first reason."),
     Table("runs", "Run log", "run_id",

@@ -2,7 +2,7 @@
 suppression note drawn into the chart itself, so an exported PNG or SVG carries them.
 
 Charts draw only published values. A hidden value is never drawn as a number: its bar or
-district is grey and labelled "<11" (a hidden count) or "n<20" (counts shown, but too few
+district is grey and labelled "hidden" (a hidden count) or "n<20" (counts shown, but too few
 calls for a rate), as the footer explains.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
+from outcomes import settings
 from outcomes.i18n import t
 
 WIDTH = 640
@@ -57,10 +58,24 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines + ([line] if line else [])
 
 
-def hidden_label(status: str, value_text: str) -> str:
-    """"<11" a hidden count; "n<20" too few calls for a rate; "–" no calls at all (a rate
-    over zero calls, e.g. a district outside the pilot area that period)."""
-    return {"suppressed": "<11", "few": "n<20", "none": "–"}.get(status, value_text)
+_LANG = ["en"]  # the language marks are written in (set_language, by outcomes.ui.chart)
+
+
+def set_language(lang: str) -> None:
+    _LANG[0] = lang
+
+
+def hidden_label(status: str, value_text: str, lang: str | None = None) -> str:
+    """"hidden": a count behind it is hidden (disclosure control); "n<20" (the minimum in
+    force): too few calls for a rate; "longer periods only": published for quarters or
+    longer; "–": no calls at all (e.g. a district outside the pilot area that period)."""
+    if status == "few":
+        return f"n<{settings.min_denominator()}"
+    if status in ("hidden", "longer"):
+        return t(f"value.mark_{status}", lang or _LANG[0])
+    if status == "none":
+        return "–"
+    return value_text
 
 
 def _footer(text: ChartText, width: int = WIDTH) -> alt.Chart:
@@ -301,7 +316,8 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                selected: str | None = None, selectable: bool = False,
                coverage: list[dict] | None = None,
                coverage_title: str = "Pilot area") -> alt.VConcatChart:
-    """Council districts filled by value; hidden districts grey and labelled "<11"/"n<20".
+    """Council districts filled by value; hidden districts grey and labelled with why
+    (hidden_label).
 
     features: GeoJSON features whose properties hold district, name, value, status,
     value_text, label_lon, label_lat (see outcomes.ui.map_features).
@@ -365,11 +381,11 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
 
 def heatmap(df: pd.DataFrame, text: ChartText, weekday_labels: dict[str, str],
             hour_title: str, count_title: str) -> alt.VConcatChart:
-    """Calls by hour of day x weekday; hidden cells grey and marked "<11"."""
+    """Calls by hour of day x weekday; hidden cells grey and marked "×" (hidden)."""
     d = df.copy()
     d["hour"] = d["hour_of_day"].astype(int)
     d["day"] = d["weekday"].map(weekday_labels).fillna(d["weekday"])
-    d["cell_text"] = [("<11" if pd.isna(c) else "") for c in d["calls"]]
+    d["cell_text"] = [("×" if pd.isna(c) else "") for c in d["calls"]]
     days = [weekday_labels.get(w, w) for w in WEEKDAYS]
     base = alt.Chart()
     x = alt.X("hour:O", title=hour_title)

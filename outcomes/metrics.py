@@ -26,6 +26,7 @@ class Metric:
     responder: str | None = None
     ci: bool = True
     higher_is: str = ""  # "better", "worse" or "" (neither: context decides)
+    flag: str = "rate_flag"  # the column saying why a value is missing
 
     @property
     def ci_low(self) -> str | None:
@@ -54,7 +55,8 @@ def _involvement(key: str, involvement: str) -> Metric:
 
 def _minutes(key: str, interval: str, value: str) -> Metric:
     return Metric(key, "response_times", value, "minutes", "valid_intervals", None,
-                  {"interval": interval}, responder="view", ci=False, higher_is="worse")
+                  {"interval": interval}, responder="view", ci=False, higher_is="worse",
+                  flag="times_flag")
 
 
 METRICS: dict[str, Metric] = {m.key: m for m in [

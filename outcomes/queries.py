@@ -105,22 +105,30 @@ def metric_rows(con: duckdb.DuckDBPyConnection, metric: str, view: View,
     sql = _sql("metric_rows").format(
         table=m.table, value=m.value, ci_low=m.ci_low or "null::double",
         ci_high=m.ci_high or "null::double", numerator=m.numerator or "null::bigint",
-        denominator=m.denominator, conditions="\n".join(conditions))
+        denominator=m.denominator, flag=m.flag, conditions="\n".join(conditions))
     df = con.execute(sql, params).df()
-    df["status"] = [status(v, n, d, m.numerator is not None)
-                    for v, n, d in zip(df["value"], df["numerator"], df["denominator"])]
+    df["status"] = [status(v, n, d, m.numerator is not None, f)
+                    for v, n, d, f in zip(df["value"], df["numerator"], df["denominator"],
+                                          df["flag"])]
     return df
 
 
-def status(value, numerator, denominator, has_numerator: bool) -> str:
-    """Why a value is or is not shown: 'ok', 'suppressed' (a hidden count), 'few'
-    (counts shown, but the denominator is under the minimum for a rate) or 'none' (zero)."""
+FLAG_STATUS = {"hidden": "hidden", "under_minimum": "few", "not_published": "longer"}
+
+
+def status(value, numerator, denominator, has_numerator: bool, flag=None) -> str:
+    """Why a value is or is not shown: 'ok'; 'hidden' (a count behind it is hidden by
+    disclosure control); 'few' (too few calls behind it for a rate); 'longer' (published
+    for longer periods only); 'none' (no calls of this kind at all). From the table's
+    flag where it has one."""
     if not pd.isna(value):
         return "ok"
-    if pd.isna(denominator) or (has_numerator and pd.isna(numerator)):
-        return "suppressed"
-    if denominator == 0:  # nothing to rate: e.g. an item no response recorded
+    if not pd.isna(denominator) and denominator == 0:  # nothing to rate
         return "none"
+    if isinstance(flag, str) and flag in FLAG_STATUS:
+        return FLAG_STATUS[flag]
+    if pd.isna(denominator) or (has_numerator and pd.isna(numerator)):
+        return "hidden"
     return "few"
 
 
@@ -159,7 +167,8 @@ def force_matched(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
 
 
 def calls_by_hour(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
-    return _df(con, "calls_by_hour", period_type=view.period_type, period=view.period,
+    """Published for the pilot to date only (etl/publish/simple.py), whatever the period."""
+    return _df(con, "calls_by_hour", period_type="pilot_to_date", period="pilot_to_date",
                responder_type=view.responder_type)
 
 
@@ -241,6 +250,10 @@ def baseline_by_division(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataF
 
 def milestones(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, "milestones")
+
+
+def protection(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(con, "protection")
 
 
 def pilot_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

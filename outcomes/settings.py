@@ -46,7 +46,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("OUTCOMES_HMAC_KEY", "",
                 "Secret key for the keyed HMAC-SHA256 of incident and person ids. Required for real runs."),
         Setting("OUTCOMES_MIN_CELL", "11",
-                "Smallest count published; counts 1 to this minus one are shown as '<11'."),
+                "Smallest count published; counts from 1 to this minus one are hidden, with more "
+                "where needed so none can be worked out. 1 turns cell protection off (the "
+                "rates' denominator rule stays): for quality checks only, never publish it."),
         Setting("OUTCOMES_MIN_DENOMINATOR", "20",
                 "Smallest denominator for which a rate, median or percentile is published."),
         Setting("OUTCOMES_UNSTABLE_DENOMINATOR", "50",

@@ -213,11 +213,13 @@ def value_text(metric: str, row: pd.Series | None) -> str:
     if row is None:  # no published row: no calls of this kind here and then
         return "–"
     return charts_mod.hidden_label(row["status"], format_value(METRICS[metric], row["value"])
-                                   if row["status"] == "ok" else "")
+                                   if row["status"] == "ok" else "", lang())
 
 
 def count_text(n) -> str:
-    return "<11" if pd.isna(n) else f"{int(n):,}"
+    """A published count; one neutral mark where it is not shown (the reason is given
+    beside the value, never as "<11")."""
+    return "–" if pd.isna(n) else f"{int(n):,}"
 
 
 def detail_text(metric: str, row: pd.Series | None) -> str:
@@ -226,9 +228,13 @@ def detail_text(metric: str, row: pd.Series | None) -> str:
         return tr("value.none")
     m = METRICS[metric]
     parts = []
-    if m.numerator:
+    if row["status"] == "hidden":
+        return tr("value.hidden")
+    if row["status"] == "longer":
+        return tr("value.longer")
+    if m.numerator and not pd.isna(row["numerator"]):
         parts.append(tr("value.of", num=count_text(row["numerator"]), den=count_text(row["denominator"])))
-    else:
+    elif not pd.isna(row["denominator"]):
         parts.append(tr("value.based_on", den=count_text(row["denominator"])))
     if row["status"] == "ok" and not pd.isna(row["ci_low"]):
         parts.append(tr("value.interval", low=format_value(m, row["ci_low"]),
@@ -266,14 +272,16 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {
 
 
 @st.cache_data(max_entries=1000, show_spinner=False)
-def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple) -> dict:
+def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple,
+          language: str = "en") -> dict:
+    charts_mod.set_language(language)
     return BUILDERS[builder](*args, **dict(kwargs)).to_dict()
 
 
 def chart(builder: str, *args, **kwargs) -> dict:
     """A Vega-Lite spec from outcomes.charts (or the brief), built once per public file
     version and arguments: building and validating a chart costs more than its queries."""
-    return _spec(db_token(), builder, args, tuple(sorted(kwargs.items())))
+    return _spec(db_token(), builder, args, tuple(sorted(kwargs.items())), lang())
 
 
 # --- chart block ------------------------------------------------------------------------

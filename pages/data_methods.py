@@ -19,6 +19,18 @@ st.markdown(f"**{ui.tr('metric.repeat_contact.label')}**: {ui.tr('metric.repeat_
 
 st.header(ui.tr("dm.suppression"))
 st.markdown(ui.tr("dm.suppression_rules"))
+st.subheader(ui.tr("dm.protection"))
+st.markdown(ui.tr("dm.protection_method"))
+protection = ui.query("protection")
+if len(protection):
+    total = protection[protection["rows_allowed"] > 0]
+    shown, allowed = int(total["rows_shown"].sum()), int(total["rows_allowed"].sum())
+    st.markdown(ui.tr("dm.protection_summary", shown=f"{shown:,}", allowed=f"{allowed:,}",
+                      share=f"{shown / allowed:.1%}" if allowed else "–",
+                      small=f"{int(protection['hidden_small'].sum()):,}",
+                      protect=f"{int(protection['hidden_to_protect'].sum()):,}"))
+    st.dataframe(protection.rename(columns={c: ui.tr(f"dm.protection_{c}") for c in protection.columns
+                                            if c != "table"}), hide_index=True)
 
 st.header(ui.tr("dm.coverage"))
 st.caption(ui.tr("map.pilot_coverage_note"))

@@ -51,11 +51,14 @@ hours = hours[(hours["hour_of_day"] != "all") & (hours["weekday"] != "all")]
 if len(hours):
     weekdays = {w: ui.tr(f"weekday.{w}") for w in charts.WEEKDAYS}
     title_h = ui.tr("trends.hours_chart", responder=label("responder", v.responder_type, v.lang).lower())
-    text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label(v.period, v.lang)}")
+    text_h = ui.chart_text(title_h, f"{ui.tr('place.city')} · {ui.period_label('pilot_to_date', v.lang)}",
+                           extra=[ui.tr("trends.hours_hidden")])
     chart_h = ui.chart("heatmap", hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
     ui.chart_block(chart_h, hours, text_h, f"calls_by_hour_{v.responder_type}_{v.period}",
                    ui.describe(title_h, [(f"{weekdays.get(r.weekday, r.weekday)} {r.hour_of_day}:00",
-                                          ui.count_text(r.calls)) for r in hours.itertuples()]),
+                                          ui.count_text(r.calls) if r.calls == r.calls
+                                          else ui.tr("value.mark_hidden"))
+                                         for r in hours.itertuples()]),
                    key="hours_chart")
 else:
     st.info(ui.tr("value.not_published"))

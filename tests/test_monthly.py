@@ -10,7 +10,7 @@ from etl import warehouse as wh
 
 TABLES = {"by_month": """select month, count(*)::bigint as calls from (
                             select strftime(received_hour, '%Y-%m') as month from calls_to_publish)
-                         where {months} group by all"""}
+                         where month in (select month from months_to_refresh) group by all"""}
 
 
 def _calls(con, rows):

@@ -27,7 +27,7 @@ from etl.demo import write_demo
 from etl.pipeline import RunFailed, run
 from etl.sources import load_config
 from etl.stats import wilson
-from tests.lp_attack import disclosed
+from outcomes import settings
 
 CANARY = "CANARYZQX"
 DEMO_CALLS = 50_000
@@ -112,12 +112,17 @@ def truth(demo_run) -> pd.DataFrame:
 
 
 def _check_count(published, flag, true_value):
-    """A shown count equals the truth and is 0 or >= 11; a hidden one is truly non-zero."""
+    """A shown count equals the truth and is 0 or at least the minimum cell; one not shown
+    says why: hidden (truly non-zero), under the minimum (a row of fewer than the minimum
+    denominator) or not published at this grain."""
     if flag == "":
         assert published == true_value
-        assert true_value == 0 or true_value >= 11
+        assert true_value == 0 or true_value >= settings.min_cell()
     else:
-        assert flag == "suppressed" and pd.isna(published) and true_value >= 1
+        assert pd.isna(published)
+        assert flag in ("hidden", "under_minimum", "not_published")
+        if flag == "hidden":
+            assert true_value >= 1
 
 
 def _minutes(seconds: np.ndarray, percent: int) -> float:
@@ -330,74 +335,12 @@ def test_rates_never_reveal_hidden_counts(demo_run):
         shown = df[df[rate].notna()]
         assert len(shown) > 0, table
         assert shown[num].notna().all() and shown[den].notna().all(), table
-        assert (shown[den] >= 20).all(), table
+        assert (shown[den] >= settings.min_denominator()).all(), table
         counts = [c for c in df.columns if f"{c}_flag" in df.columns]
         for c in counts:
             v = df[c].dropna()
-            assert not ((v >= 1) & (v <= 10)).any(), f"{table}.{c} publishes a count 1..10"
-
-
-@pytest.fixture(scope="session")
-def cube_with_truth(demo_run):
-    """The published cube beside the true counts (rebuilt, unsuppressed, from the month
-    counts the run left in the warehouse)."""
-    from etl.publish import CUBE_DIMS, build_cube, month_range, period_bridge
-    cfg = demo_run["config"]
-    con = duckdb.connect(str(demo_run["warehouse"]), read_only=True)
-    con.execute("set TimeZone = 'America/Los_Angeles'")
-    lo, hi = con.execute("select min(received_hour), max(received_hour) from calls").fetchone()
-    months = month_range(lo.strftime("%Y-%m"), hi.strftime("%Y-%m"))
-    truth = build_cube(con, period_bridge(months, cfg.coverage[0].start.strftime("%Y-%m")))
-    con.close()
-    cube = _public(demo_run, "counts").merge(truth[CUBE_DIMS + ["n"]], on=CUBE_DIMS, how="left")
-    assert len(cube) == len(truth)
-    return cube
-
-
-def _lp_hierarchy(cube):
-    from etl.publish import DISTRICT_LEAVES, POLICE_WORKLOAD, RESPONDERS, item_equations
-    groups = tuple(sorted(set(cube.call_type_group) - {"all"}))
-    hier = [("district", "all", DISTRICT_LEAVES, {"call_type_group": "all"}),
-            ("call_type_group", "all", groups, {"district": "all"}),
-            ("responder_type", "all", RESPONDERS),
-            ("responder_type", "all", ("police_workload", "fire_ems", "phone")),
-            ("responder_type", "police_workload", POLICE_WORKLOAD)]
-    return hier + [(e.dim, e.parent, e.children) for e in item_equations()]
-
-
-def _attack(cube, lower: int, periods: int, targets: int, min_range: int = 1):
-    """Sampled LP attack on true small counts, one period slice at a time."""
-    from etl.publish import CUBE_DIMS
-    dims = [d for d in CUBE_DIMS if d != "period"]
-    hier = _lp_hierarchy(cube)
-    bad, tried = [], 0
-    slices = sorted(cube.period.unique())
-    for period in slices[:: max(1, len(slices) // periods)]:
-        sl = cube[cube.period == period].reset_index(drop=True)
-        sl["calls"] = sl["calls"].fillna(0)
-        small = (sl["n"] >= 1) & (sl["n"] <= 10)
-        b, t = disclosed(sl, dims, hier, "calls", "calls_flag", targets=targets, only=small,
-                         lower=lower, seed=len(period), min_range=min_range)
-        bad += [(period, *found) for found in b]
-        tried += t
-    return bad, tried
-
-
-def test_small_counts_cannot_be_solved_from_the_equations(cube_with_truth):
-    """An attacker with every published count and the table structure (every sum that holds
-    between published cells) cannot pin any sampled small count: linear programming over the
-    equations, counts non-negative."""
-    bad, tried = _attack(cube_with_truth, lower=0, periods=6, targets=15)
-    assert tried >= 60 and bad == []
-
-
-def test_small_counts_keep_five_possible_values_knowing_hidden_is_nonzero(cube_with_truth):
-    """The same attacker also knowing that a hidden count is at least 1 (zeros are always
-    shown) cannot narrow any sampled small count to fewer than five possible values, the
-    protection `suppress` promises (MIN_RANGE), let alone pin it."""
-    from etl.publish._old_suppress import MIN_RANGE
-    bad, tried = _attack(cube_with_truth, lower=1, periods=12, targets=40, min_range=MIN_RANGE)
-    assert tried >= 200 and bad == []
+            assert not ((v >= 1) & (v < settings.min_cell())).any(), \
+                f"{table}.{c} publishes a count under the minimum cell"
 
 
 def test_rebuild_gives_identical_tables(demo_run, tmp_path):
@@ -450,13 +393,13 @@ def test_nightly_run_gives_the_same_release_as_a_rebuild(tmp_path):
     b = duckdb.connect(str(tmp_path / "p2.duckdb"), read_only=True)
     tables = [t for (t,) in a.execute("select table_name from catalog where table_name not in "
                                       "('runs', 'quarantine_summary')").fetchall()]
-    assert {"counts", "response_times", "calls_by_hour", "use_of_force_matched"} <= set(tables)
+    assert {"responses", "response_times", "calls_by_hour", "use_of_force_matched"} <= set(tables)
     for t in tables:
         x = a.execute(f'select * from "{t}" order by all').df()
         y = b.execute(f'select * from "{t}" order by all').df()
         pd.testing.assert_frame_equal(x, y, obj=t)
     # and the corrections did change something: the moved incidents left their month
-    months = {r[0] for r in a.execute("select distinct period from counts where period_type = 'month'").fetchall()}
+    months = {r[0] for r in a.execute("select distinct period from responses where period_type = 'month'").fetchall()}
     assert len(months) >= 12
 
 
@@ -512,7 +455,7 @@ def test_history_from_before_the_pilot_publishes(tmp_path):
               [canonical_row(incident_id=f"I{i}", person_key=f"P{i}", **times) for i in range(40)])
     assert run(write_config(tmp_path)).status == "ok"
     con = duckdb.connect(str(settings.public_db()), read_only=True)
-    kinds = {r[0] for r in con.execute("select distinct period_type from counts").fetchall()}
+    kinds = {r[0] for r in con.execute("select distinct period_type from responses").fetchall()}
     median = con.execute("""select median_minutes from response_times where period = '2024-12'
         and district = 'all' and call_type_group = 'all' and responder_type = 'civilian_team'
         and interval = 'dispatch_to_scene'""").fetchall()
@@ -555,7 +498,7 @@ def test_missing_boundaries_fail_closed(tmp_path, monkeypatch):
 def test_parquet_release_and_catalog_json(demo_run):
     rel = Path(demo_run["public"]).parent / "release"
     cat = json.loads((rel / "catalog.json").read_text())
-    assert {c["table_name"] for c in cat} >= {"coverage", "counts"}
+    assert {c["table_name"] for c in cat} >= {"coverage", "responses", "protection"}
     con = duckdb.connect()
     n = con.execute(f"select count(*) from read_parquet('{rel}/coverage/**/*.parquet', hive_partitioning = true)").fetchone()[0]
     assert n == len(_public(demo_run, "coverage"))

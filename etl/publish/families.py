@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ALL = g.ALL
 SHOWN, HIDDEN, UNDER_MIN, NOT_PUBLISHED = "shown", "hidden", "under_minimum", "not_published"
 RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
+DETAIL_PAIRS = 12
 UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 
@@ -215,9 +216,19 @@ SPLIT = DetailSpec("workload_split", "other_responders",
                    {"other_responders": ["co_response", "police"]})
 
 
+def responder_detail_grain(scope: str, period_type: str) -> bool:
+    """Where a breakdown of responses by responder type (dispositions, events, interval
+    states) is printed: citywide for quarters and longer, by district and by call type for
+    fiscal years and pilot to date. Such detail by month and district is mostly small counts
+    and would be mostly hidden; printed only at these grains, it costs the headline nothing."""
+    if scope == "city":
+        return period_type != "month"
+    return period_type in ("fiscal_year", "pilot_to_date")
+
+
 def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
                   groups: list[str], parent: Family,
-                  known: dict[str, tuple] | None = None) -> Family:
+                  known: dict[str, tuple] | None = None, grain=detail_grain) -> Family:
     """Protect a breakdown of a parent family's counts with those counts as the parent
     decided them: printed only under a shown parent count, which stays fixed. leaves:
     month, place, group, (responder,) item (a leaf of spec.children), n. `known`: for an
@@ -248,7 +259,7 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     is_root = (cells["item"] == spec.root).to_numpy()
     root_shown = (cells["parent"] == SHOWN).to_numpy()
     scope = g.scope_of(cells["place"], cells["group"])
-    grain_ok = np.array([detail_grain(s, p) for s, p in zip(scope, cells["period_type"])])
+    grain_ok = np.array([grain(s, p) for s, p in zip(scope, cells["period_type"])])
     # the rate's denominator decides whether the row is printed as under the minimum
     den = cells[cells["item"] == spec.denominator].set_index(keys)["n"]
     row_den = den.reindex(pd.MultiIndex.from_frame(cells[keys])).fillna(0).to_numpy()
@@ -281,7 +292,12 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
                 publish, lower, upper, row, fixed=fixed, given_unknown=given,
                 unit=_rows(cells, keys), printed=published & ~is_root)
-    prot = protect(grid, g.costs_for(row_table), settings.min_cell())
+    # detail searches fewer alternatives per dimension (its cubes are mostly local: a swap
+    # between two items of a row, and two periods or places): the same protection, checked
+    # the same way, at a fraction of the search
+    # (the outsider's LP frees almost none of a responder breakdown's counts: skipped there)
+    prot = protect(grid, g.costs_for(row_table), settings.min_cell(), pairs=DETAIL_PAIRS,
+                   outsider_lp=not by)
     cells = _statuses(cells, prot, published & ~is_root, present)
     cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]
     cells["allowed"] = present & ~is_root

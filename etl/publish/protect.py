@@ -78,26 +78,26 @@ class Dim:
     def leaves_of(self, node: int) -> list[int]:
         return [i for i, a in enumerate(self.ancestors) if node in a]
 
-    def options(self, node: int):
+    def options(self, node: int, pairs: int = PAIRS):
         """The ways a cube can change `node` in this dimension, packed for the search: one
         leaf a under it (every node holding a changes by +1), or a with another leaf b not
         under it (nodes holding a but not b +1, b but not a -1; shared ones unchanged).
-        Pairs that change fewest nodes first."""
-        if node not in self._options:
+        Pairs that change fewest nodes first, at most `pairs` of them."""
+        if (node, pairs) not in self._options:
             inside = self.leaves_of(node)
             inside_set = set(inside)
             outside = [i for i in range(len(self.leaves)) if i not in inside_set]
             out = [(list(self.ancestors[a]), [1] * len(self.ancestors[a])) for a in inside]
-            pairs = []
+            pairs_ = []
             for a in inside:
                 sa = set(self.ancestors[a])
                 for b in outside:
                     sb = set(self.ancestors[b])
                     plus, minus = sorted(sa - sb), sorted(sb - sa)
-                    pairs.append((len(plus) + len(minus), a, b, plus + minus,
-                                  [1] * len(plus) + [-1] * len(minus)))
-            pairs.sort(key=lambda p: p[:3])
-            out += [(n, s) for *_, n, s in pairs[:PAIRS]]
+                    pairs_.append((len(plus) + len(minus), a, b, plus + minus,
+                                   [1] * len(plus) + [-1] * len(minus)))
+            pairs_.sort(key=lambda p: p[:3])
+            out += [(n, s) for *_, n, s in pairs_[:pairs]]
             ptr = np.zeros(len(out) + 1, np.int64)
             nodes: list[int] = []
             signs: list[int] = []
@@ -105,8 +105,9 @@ class Dim:
                 nodes += n
                 signs += s
                 ptr[i + 1] = len(nodes)
-            self._options[node] = (ptr, np.array(nodes, np.int64), np.array(signs, np.int64))
-        return self._options[node]
+            self._options[node, pairs] = (ptr, np.array(nodes, np.int64),
+                                          np.array(signs, np.int64))
+        return self._options[node, pairs]
 
 
 def single_dim(name: str, label: str = "all") -> Dim:
@@ -511,7 +512,8 @@ class _Neighbourhoods:
 
 
 def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
-            candidates: int = CANDIDATES) -> Protection:
+            candidates: int = CANDIDATES, pairs: int = PAIRS,
+            outsider_lp: bool = True) -> Protection:
     """Which published cells to hide so that no small count not shown can be narrowed to
     fewer than `min_range` values; the cheapest such set found (see the module docstring).
     Counts from 1 to min_cell - 1 are never shown. Where no certificate exists for a count
@@ -520,10 +522,20 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
     withdrawn = np.zeros(len(grid.value), bool)
     for attempt in range(20):
         try:
-            prot = _protect_once(grid, costs, min_cell, min_range, candidates)
+            prot = _protect_once(grid, costs, min_cell, min_range, candidates, pairs, outsider_lp)
         except _Unprotectable as exc:
-            units = np.unique(grid.unit[exc.targets])
+            targets = np.asarray(exc.targets, np.int64)
+            units = np.unique(grid.unit[targets])
             out = np.isin(grid.unit, units) & grid.printed & ~grid.fixed
+            # a count outside any printed row that an equation singles out (the rest of a
+            # printed total): the rows of that equation's printed members are withdrawn
+            lone = targets[~grid.printed[targets]]
+            if len(lone):
+                eq, cell, _ = grid.equations()
+                eqs = np.unique(eq[np.isin(cell, lone)])
+                members = cell[np.isin(eq, eqs)]
+                units = np.unique(grid.unit[members[grid.printed[members]]])
+                out |= np.isin(grid.unit, units) & grid.printed & ~grid.fixed
             if not out.any():
                 raise RuntimeError(
                     "disclosure control found no way to protect some counts even with their "
@@ -544,7 +556,7 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
 
 
 def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
-                  candidates: int) -> Protection:
+                  candidates: int, pairs: int = PAIRS, outsider_lp: bool = True) -> Protection:
     t0 = time.perf_counter()
     n = len(grid.value)
     values = grid.value
@@ -572,7 +584,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
         return Protection(primary.copy(), np.zeros(n, bool), stats)
 
     def opts_of(t):
-        return tuple(grid.dims[k].options(int(grid.coords[t, k])) for k in range(4))
+        return tuple(grid.dims[k].options(int(grid.coords[t, k]), pairs) for k in range(4))
 
     def chain(t, opts, amount, sense, unknown):
         """Move target t by `amount` along several cubes, each from the table the last
@@ -603,6 +615,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     cand_target: list[int] = []
     found: dict[int, list] = {}
     dear: list[int] = []
+    lost_set = frozenset(np.nonzero(row_lost)[0].tolist())
     for t in targets:
         opts = opts_of(t)
         cost, combos, ups, downs = _top(opts, grid.cell_of, values, unknown0, hideable, lower,
@@ -620,14 +633,14 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
                 continue
             moved = np.array(_moved(opts, grid.cell_of, combos[k])[0], np.int64)
             hides = moved[~unknown0[moved]]
-            rows = frozenset(row[hides][row[hides] >= 0].tolist()) - frozenset(np.nonzero(row_lost)[0].tolist())
+            rows = frozenset(row[hides][row[hides] >= 0].tolist()) - lost_set
             if any(r <= rows for _, _, r in mine):
                 continue  # another hides no more rows than this
             mine.append((hides, moved, rows))
         found[int(t)] = mine
         if not mine or cost.min() > 1e-3:
             dear.append(int(t))
-    if dear:
+    if dear and outsider_lp:
         # the outsider's own LP, given only what is unknown anyway: counts it cannot narrow
         # need nothing more
         t_lp = time.perf_counter()
@@ -815,15 +828,15 @@ def _show_unneeded(grid, certs, hidden, complement, unknown0, hideable, lower, u
     no_cost = np.ones(max(len(weight), 1), np.bool_)
     for _ in range(3):
         changed = False
+        # how many certificates hold each cell (a cell no other one holds may be dropped)
+        cover = np.zeros(len(hidden), np.int64)
+        for cells in certs.values():
+            np.add.at(cover, np.unique(cells), 1)
         for t in sorted(certs, key=lambda t: -len(certs[t])):
-            mine = certs[t]
+            mine = np.unique(certs[t])
             if len(mine) == 0:
                 continue
-            others = np.zeros(len(hidden), bool)
-            for t2, cells in certs.items():
-                if t2 != t:
-                    others[cells] = True
-            drop = mine[~others[mine]]
+            drop = mine[cover[mine] == 1]
             if len(drop) == 0:
                 continue
             trial = hidden.copy()
@@ -834,7 +847,9 @@ def _show_unneeded(grid, certs, hidden, complement, unknown0, hideable, lower, u
                                       lower, upper, row, no_cost, weight, t, need, 1, False, 1)
             if combos[0, 0] >= 0 and cost[0] < 1e-9:
                 cells = np.array(_moved(opts, grid.cell_of, combos[0])[0], np.int64)
+                cover[mine] -= 1
                 certs[t] = cells[trial[cells] & ~unknown0[cells]]
+                np.add.at(cover, np.unique(certs[t]), 1)
                 hidden[drop] = False
                 complement[drop] = False
                 shown_again += len(drop)

@@ -31,9 +31,20 @@ def messages(lang: str) -> dict[str, str]:
         return _flatten(tomllib.load(fh))
 
 
+def thresholds() -> dict[str, int]:
+    """The disclosure thresholds in force (outcomes.settings), for every message that
+    names one: {min_cell}, {min_den}, {unstable}."""
+    from outcomes import settings
+    return {"min_cell": settings.min_cell(), "min_den": settings.min_denominator(),
+            "unstable": settings.unstable_denominator(),
+            "min_cell_less": settings.min_cell() - 1}
+
+
 def t(key: str, lang: str = "en", **values) -> str:
     text = messages(lang).get(key) or messages("en").get(key) or key
-    return text.format(**values) if values else text
+    if "{" not in text:
+        return text
+    return text.format(**{**thresholds(), **values})
 
 
 def label(kind: str, value: str, lang: str = "en") -> str:

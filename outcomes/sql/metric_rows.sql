@@ -9,7 +9,8 @@ select
     {ci_high} as ci_high,
     {numerator} as numerator,
     {denominator} as denominator,
-    coalesce(unstable, false) as unstable
+    coalesce(unstable, false) as unstable,
+    {flag} as flag
 from {table}
 where call_type_group = $call_type_group
 {conditions}

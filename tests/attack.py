@@ -1,0 +1,279 @@
+"""An outsider's attack on the public file: linear programming over everything published.
+
+Written apart from the protection (etl/publish/) on purpose, reusing nothing of it: it
+reads only the public DuckDB file, as anyone who downloads it can, names every count
+cell of every table by what it counts, and writes down every linear relation it can see:
+
+- periods: a quarter, year, fiscal year and pilot to date are the sum of their months
+  (the `periods` table gives each period's months);
+- places and call types: each table's 'all' row is the sum of its parts;
+- items: eligible = served + not served; not served = its reasons; handled = civilian
+  team + co-response + police; each responder's responses = its dispositions = events
+  recorded + not recorded = its intervals' states; recorded = events + no event; calls by
+  hour add up to the city's responses; the police baseline's group and division trees;
+  the run log's rows in = rows out + set aside, and the quarantine's reasons add up;
+- across tables: a count printed in two tables (responses beside outcomes and events, the
+  coverage table's and the unserved table's not-served calls) is one unknown.
+
+What it knows of a count not shown: a hidden count is at least 1 (zeros are shown; it
+does not know which are small, so no upper bound), a hidden denominator of a printed rate
+at least the minimum denominator; a count flagged under the minimum, in a rate's
+denominator, at most the minimum minus one; a median shown means at least the minimum of
+valid times, a median missing means fewer. It then asks, for hidden counts, the smallest
+and largest values consistent with all of it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+ALL = "all"
+INF = None
+
+
+@dataclass
+class System:
+    value: dict = field(default_factory=dict)      # key -> published count
+    lower: dict = field(default_factory=dict)      # key -> what the outsider knows
+    upper: dict = field(default_factory=dict)
+    flag: dict = field(default_factory=dict)
+    equations: list = field(default_factory=list)  # (parent key, [part keys])
+
+    def cell(self, key, value, flag, lower=0.0, upper=None):
+        if key in self.flag and self.flag[key] == "" and flag != "":
+            return  # printed in another table
+        if not pd.isna(value) and flag == "":
+            self.value[key] = float(value)
+            self.flag[key] = ""
+            return
+        self.flag[key] = flag
+        lo = {"hidden": 1.0}.get(flag, 0.0)
+        self.lower[key] = max(self.lower.get(key, 0.0), lo, lower)
+        if upper is not None:
+            self.upper[key] = min(self.upper.get(key, np.inf), upper)
+
+    def eq(self, parent, parts):
+        self.equations.append((parent, list(parts)))
+
+
+def _rollups(s: System, keys: set, periods: pd.DataFrame, pos: int = 1):
+    """For cells keyed (..., period_type, period, ...): each longer period = its months."""
+    months = {}
+    for r in periods.itertuples():
+        if r.period_type != "month":
+            months[r.period] = [m for m in periods.loc[periods.period_type == "month", "period"]
+                                if r.first_month <= m <= r.last_month]
+    for k in keys:
+        ptype, period = k[pos], k[pos + 1]
+        if ptype == "month" or period not in months:
+            continue
+        parts = [k[:pos] + ("month", m) + k[pos + 2:] for m in months[period]]
+        if all(p in keys for p in parts):
+            s.eq(k, parts)
+
+
+def _sums(s: System, keys: set, pos: int, parts_of: dict):
+    """For cells keyed with a dimension at `pos`: parent = sum of its parts, where every
+    part is a cell."""
+    for k in keys:
+        if k[pos] in parts_of:
+            parts = [k[:pos] + (p,) + k[pos + 1:] for p in parts_of[k[pos]]]
+            if all(p in keys for p in parts):
+                s.eq(k, parts)
+
+
+def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
+    s = System()
+    periods = con.execute("select * from periods").df()
+    tables = {r[0] for r in con.execute("select table_name from catalog").fetchall()}
+    den_hi = float(min_den - 1)
+
+    def table(name):
+        return con.execute(f"select * from {name}").df() if name in tables else pd.DataFrame()
+
+    places = [str(i) for i in range(1, 16)] + ["outside_city", "unknown"]
+    families: dict[str, set] = defaultdict(set)
+
+    def add(fam, key, value, flag, den=False, in_den=False):
+        flag = flag if isinstance(flag, str) else ""
+        lo = float(min_den) if den and flag == "hidden" else 0.0
+        hi = den_hi if (den or in_den) and flag == "under_minimum" else None
+        s.cell(key, value, flag, lo, hi)
+        families[fam].add(key)
+
+    base = ["period_type", "period", "district", "call_type_group"]
+    cov = table("coverage")
+    for r in cov.itertuples():
+        k = tuple(getattr(r, c) for c in base)
+        add("eligible", ("eligible",) + k, r.eligible_calls, r.eligible_calls_flag, den=True)
+        add("served", ("served",) + k, r.civilian_calls, r.civilian_calls_flag, in_den=True)
+    for r in table("unserved").itertuples():
+        k = tuple(getattr(r, c) for c in base)
+        name = "unserved" if r.unserved_reason == ALL else f"unserved:{r.unserved_reason}"
+        add(name, (name,) + k, r.calls, r.calls_flag, in_den=name == "unserved")
+    for r in table("workload_share").itertuples():
+        k = tuple(getattr(r, c) for c in base)
+        add("handled", ("handled",) + k, r.handled_calls, r.handled_calls_flag, den=True)
+        for col in ("civilian_team", "co_response", "police"):
+            add(f"wl:{col}", (f"wl:{col}",) + k, getattr(r, f"{col}_calls"),
+                getattr(r, f"{col}_calls_flag"), in_den=True)
+    rkeys = base + ["responder_type"]
+    for r in table("responses").itertuples():
+        add("resp", ("resp",) + tuple(getattr(r, c) for c in rkeys), r.responses, r.responses_flag,
+            den=True)
+    for r in table("outcomes").itertuples():
+        k = tuple(getattr(r, c) for c in rkeys)
+        add("resp", ("resp",) + k, r.responses, r.responses_flag, den=True)
+        add(f"disp:{r.outcome}", (f"disp:{r.outcome}",) + k, r.calls, r.calls_flag, in_den=True)
+    for name, col in (("outcome_events", "event"), ("police_involvement", "involvement")):
+        for r in table(name).itertuples():
+            k = tuple(getattr(r, c) for c in rkeys)
+            e = getattr(r, col)
+            add("resp", ("resp",) + k, r.responses, r.responses_flag, den=True)
+            add(f"rec:{e}", (f"rec:{e}",) + k, r.recorded, r.recorded_flag, den=True)
+            add(f"true:{e}", (f"true:{e}",) + k, r.events, r.events_flag, in_den=True)
+            add(f"unk:{e}", (f"unk:{e}",) + k, r.not_recorded, r.not_recorded_flag)
+    states = ("valid", "missing", "negative", "over_24h")
+    for r in table("response_times").itertuples():
+        k = tuple(getattr(r, c) for c in rkeys)
+        for st in states:
+            key = (f"iv:{r.interval}:{st}",) + k
+            add(f"iv:{r.interval}:{st}", key, getattr(r, f"{st}_intervals"),
+                getattr(r, f"{st}_intervals_flag"))
+        key = (f"iv:{r.interval}:valid",) + k
+        if key not in s.value:  # a median shown, or not, says which side of the minimum
+            if not pd.isna(r.median_minutes):
+                s.lower[key] = max(s.lower.get(key, 0.0), float(min_den))
+            else:
+                s.upper[key] = min(s.upper.get(key, np.inf), den_hi)
+    hk = ["period_type", "period", "responder_type", "hour_of_day", "weekday"]
+    for r in table("calls_by_hour").itertuples():
+        add("hour", ("hour",) + tuple(getattr(r, c) for c in hk), r.calls, r.calls_flag)
+    ok = ["period_type", "period", "district", "call_origin", "responder_type"]
+    for r in table("other_contacts").itertuples():
+        add("other", ("other",) + tuple(getattr(r, c) for c in ok), r.records, r.records_flag)
+    bk = ["period_type", "period", "division", "call_type_group"]
+    for r in table("police_baseline").itertuples():
+        add("pb", ("pb",) + tuple(getattr(r, c) for c in bk), r.calls, r.calls_flag)
+    runs = table("runs")
+    for r in runs.itertuples():
+        for m in ("rows_in", "rows_out", "rows_quarantined"):
+            v = getattr(r, m)
+            add("runs", ("runs", r.run_id, m), v, "" if not pd.isna(v) else "hidden")
+        s.eq(("runs", r.run_id, "rows_in"), [("runs", r.run_id, "rows_out"),
+                                               ("runs", r.run_id, "rows_quarantined")])
+    quarantine = table("quarantine_summary")
+    if len(quarantine) and len(runs):
+        last = runs.sort_values("started_at")["run_id"].iloc[-1]
+        parts = []
+        for r in quarantine.itertuples():
+            add("q", ("q", r.source, r.reason), r.rows, r.rows_flag)
+            parts.append(("q", r.source, r.reason))
+        s.eq(("runs", last, "rows_quarantined"), parts)
+
+    # --- relations
+    groups = sorted({k[4] for k in families["eligible"] | families["resp"]} - {ALL})
+    for fam, keys in families.items():
+        if fam in ("runs", "q"):
+            continue
+        _rollups(s, keys, periods)
+        if fam in ("hour",):
+            continue
+        if fam == "pb":
+            calls_types = table("call_types")
+            leaves = sorted({k[4] for k in keys} - {ALL, "dispatched", "pilot_types"})
+            pilot = set(calls_types.loc[calls_types["pilot"].astype(str).str.lower() == "true",
+                                        "call_type_group"]) if len(calls_types) else set()
+            _sums(s, keys, 4, {ALL: leaves, "pilot_types": [g for g in leaves if g in pilot],
+                               "dispatched": [g for g in leaves if g != "officer_initiated"]})
+            divisions = sorted({k[3] for k in keys} - {ALL})
+            _sums(s, keys, 3, {ALL: divisions})
+            continue
+        if fam == "other":
+            _sums(s, keys, 3, {ALL: places})
+            _sums(s, keys, 4, {ALL: ["officer_initiated", "self_initiated"]})
+            _sums(s, keys, 5, {ALL: ["civilian_team", "co_response", "police", "fire_ems", "phone"]})
+            continue
+        _sums(s, keys, 3, {ALL: places})
+        _sums(s, keys, 4, {ALL: groups})
+    every = set(s.flag)
+
+    def item(parent, parts):
+        for k in families[parent]:
+            ps = [(p,) + k[1:] for p in parts]
+            if all(p in every for p in ps):
+                s.eq(k, ps)
+
+    item("eligible", ["served", "unserved"])
+    reasons = sorted(f for f in families if f.startswith("unserved:"))
+    item("unserved", reasons)
+    item("handled", ["wl:civilian_team", "wl:co_response", "wl:police"])
+    item("resp", sorted(f for f in families if f.startswith("disp:")))
+    for e in sorted(f[4:] for f in families if f.startswith("rec:")):
+        item("resp", [f"rec:{e}", f"unk:{e}"])
+        for k in families[f"rec:{e}"]:
+            # recorded = events + no event; "no event" is never printed: an unknown >= 0
+            s.eq(k, [(f"true:{e}",) + k[1:], (f"false:{e}",) + k[1:]])
+            s.lower.setdefault((f"false:{e}",) + k[1:], 0.0)
+            s.flag.setdefault((f"false:{e}",) + k[1:], "not_published")
+    for i in sorted({f.split(":")[1] for f in families if f.startswith("iv:")}):
+        item("resp", [f"iv:{i}:{st}" for st in states])
+    by_total = defaultdict(list)
+    for k in families["hour"]:
+        by_total[("resp", k[1], k[2], ALL, ALL, k[3])].append(k)
+    for total, parts in by_total.items():
+        if total in every or total in s.flag:
+            s.eq(total, parts)
+    return s
+
+
+def solve_ranges(s: System, targets: list, time_limit: float = 60.0) -> dict:
+    """Smallest and largest value of each target consistent with everything published."""
+    unknown = sorted(k for k, f in s.flag.items() if f != "")
+    pos = {k: i for i, k in enumerate(unknown)}
+    rows, cols, vals, rhs = [], [], [], []
+    n_eq = 0
+    for parent, parts in s.equations:
+        const = 0.0
+        terms = [(parent, -1.0)] + [(p, 1.0) for p in parts]
+        any_unknown = False
+        for k, c in terms:
+            if k in pos:
+                rows.append(n_eq)
+                cols.append(pos[k])
+                vals.append(c)
+                any_unknown = True
+            else:
+                const += c * s.value.get(k, 0.0)
+        if any_unknown:
+            rhs.append(-const)
+            n_eq += 1
+        else:
+            assert abs(const) < 1e-6, ("the published tables must add up", parent, const)
+    A = coo_matrix((vals, (rows, cols)), shape=(n_eq, len(unknown))).tocsr()
+    b = np.array(rhs)
+    bounds = [(s.lower.get(k, 0.0), None if not np.isfinite(s.upper.get(k, np.inf)) else s.upper[k])
+              for k in unknown]
+    out = {}
+    for t in targets:
+        c = np.zeros(len(unknown))
+        c[pos[t]] = 1.0
+        opts = {"time_limit": time_limit}
+        lo = linprog(c, A_eq=A, b_eq=b, bounds=bounds, method="highs", options=opts)
+        hi = linprog(-c, A_eq=A, b_eq=b, bounds=bounds, method="highs", options=opts)
+        assert lo.status == 0, ("the published tables must be consistent", t, lo.message)
+        high = hi.x[pos[t]] if hi.status == 0 else np.inf
+        out[t] = (lo.x[pos[t]], high)
+    return out
+
+
+def n_values(lo: float, hi: float) -> float:
+    """How many whole values lie in [lo, hi]."""
+    return np.inf if not np.isfinite(hi) else np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) + 1
