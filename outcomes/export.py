@@ -3,7 +3,7 @@
 CSV cells that begin with = + - @ (or a tab or carriage return) are prefixed with a single
 quote so spreadsheet programs show them as text instead of running them as formulas. Each
 CSV starts with comment lines (#) giving title, source, data-through date and the
-suppression note; read it with `pandas.read_csv(path, comment="#")`.
+disclosure note; read it with `pandas.read_csv(path, comment="#")`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Data & methods: every definition from the catalog, pilot coverage, the suppression rules
+"""Data & methods: every definition from the catalog, pilot coverage, the disclosure rules and what they did
 in plain words, the run log, and every published table as CSV and Parquet."""
 
 import re

@@ -64,9 +64,11 @@ if v.district != "all":
 if len(shown):
     cols = st.columns(len(shown))
     for col, (_, r) in zip(cols, shown.iterrows()):
-        value = "<11" if r["repeat_rate"] != r["repeat_rate"] else f"{r['repeat_rate'] * 100:.1f}%"
+        missing = r["repeat_rate"] != r["repeat_rate"]
+        why = {"hidden": "hidden", "under_minimum": "few"}.get(r["rate_flag"], "hidden")
+        value = charts.hidden_label(why, "", v.lang) if missing else f"{r['repeat_rate'] * 100:.1f}%"
         col.metric(ui.tr("overview.repeat_window", days=int(r["window_days"])), value)
-        if value != "<11":
+        if not missing:
             col.caption(ui.tr("value.interval", low=f"{r['repeat_rate_ci_low'] * 100:.1f}%",
                               high=f"{r['repeat_rate_ci_high'] * 100:.1f}%"))
 else:

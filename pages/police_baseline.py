@@ -36,7 +36,7 @@ else:
         rows.append({"label": place, "district": r.district, "series": "lapd_estimate",
                      "series_label": ui.tr("bl.series_lapd"),
                      "value": None if est_hidden else (r.calls_estimate if r.has_estimate else 0),
-                     "status": "suppressed" if est_hidden else "ok",
+                     "status": "hidden" if est_hidden else "ok",
                      "estimate": True})
         # no published row for the civilian teams there: they answered no calls (if the
         # pilot's records reach this period at all)
@@ -46,7 +46,7 @@ else:
                      "value": None if civ_hidden or not pilot_here else
                      (0 if pd.isna(r.civilian_calls) else r.civilian_calls),
                      "status": ("none" if not pilot_here else
-                                "suppressed" if civ_hidden else "ok"), "estimate": False})
+                                "hidden" if civ_hidden else "ok"), "estimate": False})
     d = pd.DataFrame(rows)
     d["value"] = pd.to_numeric(d["value"])
     title = ui.tr("bl.district_title")
@@ -79,7 +79,7 @@ if len(divisions):  # none: the baseline has no data for this period (said above
         "label": [f"{x} · " + (ui.tr("bl.served") if x in served else ui.tr("bl.not_served"))
                   for x in divisions["division"]],
         "value": divisions["calls"],
-        "status": ["suppressed" if f else "ok" for f in divisions["calls_flag"]],
+        "status": ["hidden" if f else "ok" for f in divisions["calls_flag"]],
         "coverage": ["served" if x in served else "not_served" for x in divisions["division"]],
     })
     d = d.assign(o=d["coverage"].eq("served")).sort_values(["o", "division"]).drop(columns="o")

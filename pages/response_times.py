@@ -35,8 +35,9 @@ for responder in RESPONDER_TYPES:
     if not len(r):
         continue
     r = r.iloc[0]
-    status = ("ok" if pd.notna(r["median_minutes"])
-              else ("suppressed" if pd.isna(r["valid_intervals"]) else "few"))
+    # a median is printed wherever enough valid times lie behind it, whatever is hidden
+    # among the counts beside it: a missing one means too few
+    status = "ok" if pd.notna(r["median_minutes"]) else "few"
     rows.append({"label": label("responder", responder, v.lang), "responder_type": responder,
                  **{c: r[c] for c in QUARTILES}, "status": status,
                  "valid_intervals": r["valid_intervals"]})
@@ -74,7 +75,7 @@ d = pd.DataFrame({
     "district": every["district"],
     "label": [ui.district_label(x, v.lang) for x in every["district"]],
     "value": every["median_minutes"],
-    "status": ["ok" if pd.notna(m) else ("none" if pd.isna(rt_) else "suppressed" if pd.isna(n) else "few")
+    "status": ["ok" if pd.notna(m) else ("none" if pd.isna(rt_) or n == 0 else "few")
                for m, n, rt_ in zip(every["median_minutes"], every["valid_intervals"], every["interval"])],
     "valid_intervals": every["valid_intervals"],
 })

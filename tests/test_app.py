@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from outcomes.i18n import messages
+from outcomes import settings
 from outcomes.metrics import HEADLINE, METRICS, format_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,17 +43,18 @@ def _published(db: Path, metric: str, district: str, period_type: str, period: s
     num = m.numerator or "null"
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute(
-            f"select {m.value}, {num}, {m.denominator} from {m.table} where period_type = ? "
+            f"select {m.value}, {num}, {m.denominator}, {m.flag} from {m.table} where period_type = ? "
             f"and period = ? and district = ? and call_type_group = 'all'{where}",
             [period_type, period, district, *fixed.values()]).fetchone()
     if row is None:
         return "–", None
-    value, numerator, denominator = row
+    value, numerator, denominator, flag = row
     if value is not None:
         return format_value(m, value), row
-    if denominator is None or (m.numerator and numerator is None):
-        return "<11", row
-    return "n<20", row
+    if denominator == 0:
+        return "–", row
+    return {"hidden": EN["value.mark_hidden"], "not_published": EN["value.mark_longer"],
+            "under_minimum": f"n<{settings.min_denominator()}"}[flag], row
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -84,36 +86,52 @@ def test_overview_numbers_are_the_public_files(monkeypatch, app_public_file):
         assert shown[label] == want, metric
 
 
-def _suppressed_district(db: Path) -> tuple[str, str, str]:
-    """A district and fiscal year whose coverage numerator is a hidden count."""
+def _hidden_district(db: Path) -> tuple[str, str, str]:
+    """A district and period whose coverage rate is hidden by disclosure control."""
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute(
-            "select district, period from coverage where period_type = 'fiscal_year' "
-            "and call_type_group = 'all' and district <> 'all' and civilian_calls is null "
-            "order by period, district::int limit 1").fetchone()
-    assert row, "the demo public file has at least one hidden district count"
-    return row[0], "fiscal_year", row[1]
+            "select district, period_type, period from coverage where rate_flag = 'hidden' "
+            "and call_type_group = 'all' and district in (select district from districts) "
+            "order by period_type = 'month', period, district::int limit 1").fetchone()
+    assert row, "the demo public file has at least one hidden district rate"
+    return row
 
 
-def test_hidden_count_is_shown_as_less_than_11_never_a_number(monkeypatch, app_public_file):
-    district, period_type, period = _suppressed_district(app_public_file)
+def test_hidden_rate_says_hidden_never_less_than_11(monkeypatch, app_public_file):
+    district, period_type, period = _hidden_district(app_public_file)
     at = _app(monkeypatch, app_public_file, district=district, period_type=period_type, period=period)
     at.run()
     assert not at.exception
     coverage = next(m for m in at.metric if m.label == EN["metric.coverage_rate.label"])
-    assert coverage.value == "<11"
+    assert coverage.value == EN["value.mark_hidden"]
     captions = " ".join(c.value for c in at.caption)
-    assert "<11 of" in captions
+    assert EN["value.hidden"] in captions
     # the map labels and the data table behind it say the same
     at.switch_page("pages/map.py").run()
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     features = next(d["values"] for d in _datasets(spec) if d["values"] and "geometry" in d["values"][0])
     props = {f["properties"]["district"]: f["properties"] for f in features}
-    assert props[district]["value"] is None and props[district]["value_text"] == "<11"
+    assert props[district]["value"] is None and props[district]["value_text"] == EN["value.mark_hidden"]
     assert len(features) == 15
     for d, p in props.items():
         want, _ = _published(app_public_file, "coverage_rate", d, period_type, period)
         assert p["value_text"] == want, d
+
+
+def test_no_page_says_less_than_11(monkeypatch, app_public_file):
+    """With the minimum cell at 6, nothing anywhere says "<11" (thresholds come from the
+    settings everywhere)."""
+    monkeypatch.setenv("OUTCOMES_MIN_CELL", "6")
+    for page in PAGES:
+        at = _app(monkeypatch, app_public_file, district="1" if "brief" in page else "all")
+        at.run()
+        if page != PAGES[0]:
+            at.switch_page(page).run()
+        assert not at.exception
+        texts = [e.value for kind in ("markdown", "caption", "metric", "info", "warning")
+                 for e in at.get(kind) if isinstance(getattr(e, "value", None), str)]
+        texts += [c.proto.spec for c in at.get("vega_lite_chart")]
+        assert not any("<11" in t or "&lt;11" in t for t in texts), page
 
 
 def _datasets(spec: dict):
@@ -217,7 +235,7 @@ def test_response_time_and_outcome_tables_are_the_public_files(monkeypatch, app_
     assert len(merged) == len(drawn) > 0
     assert (merged["per_1000"].fillna(-1) == merged["per_1000_public"].fillna(-1)).all()
     hidden = merged[merged["per_1000_public"].isna()]
-    assert (hidden["status"] != "ok").all()  # drawn as "<11" / "n<20", never a bar
+    assert (hidden["status"] != "ok").all()  # drawn as "hidden" / "n<20", never a bar
 
 
 @pytest.mark.parametrize("responder", ["co_response", "police", "fire_ems", "phone"])
@@ -245,8 +263,8 @@ def test_police_baseline_page_shows_the_public_files_figures(monkeypatch, app_pu
     assert (lapd["calls"].fillna(-1) == lapd["calls_estimate"].fillna(-1)).all()
     assert lapd["estimate"].all()  # marked as estimates in the table behind the chart
     civ = _public_rows(app_public_file,
-                       "select district, calls from counts where period_type = 'year' and "
-                       "period = '2025' and call_type_group = 'all' and item = 'all' and "
+                       "select district, responses as calls from responses where period_type = 'year' and "
+                       "period = '2025' and call_type_group = 'all' and "
                        "responder_type = 'civilian_team' and district in "
                        "(select district from districts)", [])
     teams = by_district[by_district.series == "civilian_team"].merge(

@@ -56,7 +56,7 @@ def sample_run(tmp_path_factory):
     with duckdb.connect(str(db), read_only=True) as con:
         tables = {t: con.execute(f'select * from "{t}"').df()
                   for t in ("police_baseline", "police_baseline_district", "division_crosswalk",
-                            "catalog", "counts")}
+                            "catalog", "responses")}
     return report, tables, status(db, wh)
 
 

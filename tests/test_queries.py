@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from outcomes import queries
+from outcomes import queries, settings
 from outcomes.metrics import METRICS
 from outcomes.view import View
 
@@ -39,7 +39,7 @@ def test_metric_rows_are_the_published_values(con, app_public_file, metric):
     for row in got.itertuples():
         expected = want[row.district]
         if expected is None:
-            assert row.status in ("suppressed", "few") and row.value != row.value  # NaN
+            assert row.status in ("hidden", "few", "longer", "none") and row.value != row.value  # NaN
         else:
             assert row.status == "ok" and row.value == pytest.approx(expected)
 
@@ -47,14 +47,15 @@ def test_metric_rows_are_the_published_values(con, app_public_file, metric):
 def test_status_says_why_a_rate_is_missing(con, app_public_file):
     rows = queries.metric_rows(con, "coverage_rate", View(period_type="month", period="2024-08"),
                                by="district")
-    assert set(rows["status"]) <= {"ok", "few", "suppressed"}
+    assert set(rows["status"]) <= {"ok", "few", "hidden", "longer", "none"}
+    flag = {"few": "under_minimum", "hidden": "hidden", "longer": "not_published"}
     for r in rows.itertuples():
-        if r.status == "few":
-            assert not pd.isna(r.numerator) and r.denominator < 20
-        if r.status == "suppressed":
+        if r.status in flag:  # the status is the table's own reason
+            assert r.flag == flag[r.status] and pd.isna(r.value)
+        if r.status == "hidden":
             assert pd.isna(r.denominator) or pd.isna(r.numerator)
         if r.status == "ok":
-            assert r.denominator >= 20
+            assert r.denominator >= settings.min_denominator()
 
 
 def test_values_are_bound_not_formatted(con):

@@ -252,7 +252,7 @@ def test_chart_downloads(pages: Pages, app_server: Server) -> None:
     assert name.endswith(".csv"), name
     frame = check_exported_csv(data, {"place", "period", "value", "numerator", "denominator", "status"})
     assert data.decode().startswith(f"# {title}\n")
-    assert set(frame["status"]) <= {"ok", "suppressed", "few"}
+    assert set(frame["status"]) <= {"ok", "hidden", "few", "longer", "none"}
 
 
 def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
