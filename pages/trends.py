@@ -56,7 +56,7 @@ if len(hours):
     chart_h = ui.chart("heatmap", hours, text_h, weekdays, ui.tr("trends.hour"), ui.tr("overview.calls"))
     ui.chart_block(chart_h, hours, text_h, f"calls_by_hour_{v.responder_type}_{v.period}",
                    ui.describe(title_h, [(f"{weekdays.get(r.weekday, r.weekday)} {r.hour_of_day}:00",
-                                          ui.count_text(r.calls) if r.calls == r.calls
+                                          ui.count_text(r.calls) if not pd.isna(r.calls)
                                           else ui.tr("value.mark_hidden"))
                                          for r in hours.itertuples()]),
                    key="hours_chart")

@@ -20,7 +20,8 @@ does not know which are small, so no upper bound), a hidden denominator of a pri
 at least the minimum denominator; a count flagged under the minimum, in a rate's
 denominator, at most the minimum minus one; a median shown means at least the minimum of
 valid times, a median missing means fewer. It then asks, for hidden counts, the smallest
-and largest values consistent with all of it.
+and largest values consistent with all of it (linear programming, HiGHS), family by family:
+a count's own tables' relations and those of the responses they share.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 ALL = "all"
 INF = None
@@ -234,13 +235,50 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     return s
 
 
-def solve_ranges(s: System, targets: list, time_limit: float = 60.0) -> dict:
-    """Smallest and largest value of each target consistent with everything published."""
-    unknown = sorted(k for k, f in s.flag.items() if f != "")
+def group_of(key) -> str:
+    """Which table family a key's count belongs to (the attack is run family by family,
+    each with the responses it shares)."""
+    name = key[0]
+    if name in ("eligible", "served", "unserved") or name.startswith("unserved:"):
+        return "coverage"
+    if name == "handled" or name.startswith("wl:"):
+        return "workload"
+    if name.split(":")[0] in ("rec", "true", "unk", "false"):
+        return "event:" + name.split(":")[1]
+    if name.startswith("iv:"):
+        return "interval:" + name.split(":")[1]
+    if name.startswith("disp:"):
+        return "disp"
+    if name in ("runs", "q"):
+        return "runs"
+    return name
+
+
+def solve_ranges(s: System, targets: list, time_limit: float = 300.0) -> dict:
+    """Smallest and largest value of each target consistent with everything published in
+    its family's tables and the responses they share: for each target, the equations whose
+    counts all lie in its family or the responses (the relations a third family adds to a
+    response count left unshown are left out: with the responses shown, as they are almost
+    everywhere they are printed, the families share nothing else)."""
+    out = {}
+    by_group: dict[str, list] = defaultdict(list)
+    for t in targets:
+        by_group[group_of(t)].append(t)
+    for g, ts in by_group.items():
+        keep = {g, "resp"}
+        eqs = [(p, parts) for p, parts in s.equations
+               if group_of(p) in keep and all(group_of(q) in keep for q in parts)]
+        out.update(_solve(s, eqs, ts, time_limit))
+    return out
+
+
+def _solve(s: System, equations: list, targets: list, time_limit: float) -> dict:
+    keys = {k for p, parts in equations for k in (p, *parts)} | set(targets)
+    unknown = sorted(k for k in keys if s.flag.get(k, "not_published") != "")
     pos = {k: i for i, k in enumerate(unknown)}
     rows, cols, vals, rhs = [], [], [], []
     n_eq = 0
-    for parent, parts in s.equations:
+    for parent, parts in equations:
         const = 0.0
         terms = [(parent, -1.0)] + [(p, 1.0) for p in parts]
         any_unknown = False
@@ -259,19 +297,52 @@ def solve_ranges(s: System, targets: list, time_limit: float = 60.0) -> dict:
             assert abs(const) < 1e-6, ("the published tables must add up", parent, const)
     A = coo_matrix((vals, (rows, cols)), shape=(n_eq, len(unknown))).tocsr()
     b = np.array(rhs)
-    bounds = [(s.lower.get(k, 0.0), None if not np.isfinite(s.upper.get(k, np.inf)) else s.upper[k])
-              for k in unknown]
+    lower = np.array([s.lower.get(k, 0.0) for k in unknown])
+    upper = np.array([s.upper.get(k, np.inf) for k in unknown])
+    # unknowns that share no equation, directly or through others, are independent: each
+    # target is solved over its own connected part of the system, one HiGHS model per part
+    # re-solved from the last basis as only the objective changes
+    link = (A.T @ A) if A.shape[0] else coo_matrix((len(unknown), len(unknown))).tocsr()
+    _, part = connected_components(link, directed=False)
+    models: dict[int, tuple] = {}
     out = {}
     for t in targets:
-        c = np.zeros(len(unknown))
-        c[pos[t]] = 1.0
-        opts = {"time_limit": time_limit}
-        lo = linprog(c, A_eq=A, b_eq=b, bounds=bounds, method="highs", options=opts)
-        hi = linprog(-c, A_eq=A, b_eq=b, bounds=bounds, method="highs", options=opts)
-        assert lo.status == 0, ("the published tables must be consistent", t, lo.message)
-        high = hi.x[pos[t]] if hi.status == 0 else np.inf
-        out[t] = (lo.x[pos[t]], high)
+        p = int(part[pos[t]])
+        if p not in models:
+            cols_t = np.nonzero(part == p)[0]
+            rows_t = np.unique(A[:, cols_t].nonzero()[0])
+            models[p] = (cols_t, _model(A[rows_t][:, cols_t].tocsr(), b[rows_t], lower[cols_t],
+                                        upper[cols_t], time_limit))
+        cols_t, h = models[p]
+        j = int(np.searchsorted(cols_t, pos[t]))
+        values = []
+        for sense in (1.0, -1.0):
+            h.changeColsCost(len(cols_t), np.arange(len(cols_t), dtype=np.int32), np.zeros(len(cols_t)))
+            h.changeColCost(j, sense)
+            h.run()
+            status = h.modelStatusToString(h.getModelStatus())
+            if status == "Optimal":
+                values.append(h.getSolution().col_value[j])
+            else:
+                assert sense < 0 and status in ("Unbounded", "Primal unbounded", "Unbounded or infeasible"), (
+                    "the published tables must be consistent", t, status)
+                values.append(np.inf)
+        out[t] = (values[0], values[1])
     return out
+
+
+def _model(A, b, lower, upper, time_limit):
+    import highspy
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    inf = highspy.kHighsInf
+    n = A.shape[1]
+    h.addVars(n, lower, np.where(np.isfinite(upper), upper, inf))
+    A = A.tocsr()
+    h.addRows(A.shape[0], b, b, A.nnz, A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
+              A.data)
+    return h
 
 
 def n_values(lo: float, hi: float) -> float:

@@ -30,7 +30,7 @@ from etl.stats import wilson
 from outcomes import settings
 
 CANARY = "CANARYZQX"
-DEMO_CALLS = 50_000
+DEMO_CALLS = 20_000
 
 
 def _plant_canaries(out: Path) -> int:

@@ -44,7 +44,13 @@ def t(key: str, lang: str = "en", **values) -> str:
     text = messages(lang).get(key) or messages("en").get(key) or key
     if "{" not in text:
         return text
-    return text.format(**{**thresholds(), **values})
+    # placeholders not given stay as they are (a chart fills {median} in itself)
+    return text.format_map(_Keep({**thresholds(), **values}))
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def label(kind: str, value: str, lang: str = "en") -> str:

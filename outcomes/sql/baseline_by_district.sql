@@ -8,13 +8,12 @@ with estimate as (
       and call_type_group = $baseline_group
 ),
 civilian as (
-    select district, calls as civilian_calls, calls_flag as civilian_flag
-    from counts
+    select district, responses as civilian_calls, responses_flag as civilian_flag
+    from responses
     where period_type = $period_type
       and period = $period
       and call_type_group = 'all'
       and responder_type = 'civilian_team'
-      and item = 'all'
 )
 select d.district, e.calls_estimate, e.calls_estimate_flag, e.divisions_used,
        c.civilian_calls, c.civilian_flag, e.district is not null as has_estimate

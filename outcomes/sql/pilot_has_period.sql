@@ -1,7 +1,6 @@
 -- whether the pilot's records reach into a period at all (the police baseline may reach
 -- further back or further on)
 select count(*) > 0
-from counts
+from responses
 where period_type = $period_type
   and period = $period
-  and item = 'all'
