@@ -63,12 +63,17 @@ def publish(sources: Path, db: Path, wh: Path, code: Path = ROOT, **env) -> floa
         if p.exists():
             p.unlink()
     e = {**os.environ, "OUTCOMES_HMAC_KEY": os.environ.get("OUTCOMES_HMAC_KEY", "bench-key-0123456789abcdef0123456789"),
-         "PYTHONPATH": str(code), **env}
+         "PYTHONPATH": str(code), "OUTCOMES_SHARED_DATA": str(shared_data()), **env}
     out = subprocess.run([sys.executable, "-c", CHILD, str(sources), str(db), str(wh)], env=e,
                          cwd=code, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def shared_data() -> Path:
+    from outcomes import settings
+    return settings.shared_data().resolve()
 
 
 def ensure_demo(folder: Path, calls: int) -> Path:
@@ -313,6 +318,7 @@ def measure() -> dict:
         r["methods"]["alternative_tables"] = {
             "seconds": secs, "exact": True, "utility": util, "targets": check_targets(util, calls),
             "attack": attack_file(pub, ref, min_cell, min_den, args.sample)}
+        (folder / "alternative_tables.json").write_text(json.dumps(r["methods"]["alternative_tables"]))
         log(f"{calls}: alternative tables in {secs} s, attack "
             f"{r['methods']['alternative_tables']['attack']}")
         r["methods"]["cell_key"] = {"exact": False, **cell_key(refw, ref, min_den, min_cell),

@@ -94,6 +94,8 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     s = System()
     periods = con.execute("select * from periods").df()
     tables = {r[0] for r in con.execute("select table_name from catalog").fetchall()}
+    tables &= {r[0] for r in con.execute("select table_name from duckdb_tables() "
+                                        "union select view_name from duckdb_views()").fetchall()}
     den_hi = float(min_den - 1)
 
     def table(name):

@@ -56,7 +56,7 @@ def sample_run(tmp_path_factory):
     with duckdb.connect(str(db), read_only=True) as con:
         tables = {t: con.execute(f'select * from "{t}"').df()
                   for t in ("police_baseline", "police_baseline_district", "division_crosswalk",
-                            "catalog", "responses")}
+                            "catalog", "responses", "periods", "call_types")}
     return report, tables, status(db, wh)
 
 
@@ -92,7 +92,10 @@ def test_every_sample_row_is_accounted_for(sample_run):
     # Every record is in the published total for its month, shown or not.
     pb = tables["police_baseline"]
     total = pb[(pb.period_type == "month") & (pb.division == "all") & (pb.call_type_group == "all")]
-    assert total["calls"].tolist() == [SAMPLE_ROWS]
+    # (on this one sparse month the total may be hidden to protect the small cells under it)
+    assert len(total) == 1
+    shown = total["calls"].iloc[0]
+    assert (not pd.isna(shown) and shown == SAMPLE_ROWS) or total["calls_flag"].iloc[0] == "hidden"
 
 
 def test_counts_per_division_and_group_equal_an_independent_count(sample_run):
@@ -130,9 +133,15 @@ def test_unknown_codes_count_as_other_and_officer_records_stay_out_of_denominato
     pb = tables["police_baseline"].set_index(["period_type", "division", "call_type_group"])
     other = sum(n for (_, _, g), n in truth.items() if g == OTHER)
     officer = sum(n for (_, _, g), n in truth.items() if g == "officer_initiated")
-    assert other > 0 and pb.loc[("month", "all", OTHER), "calls"] == other
-    assert pb.loc[("month", "all", "officer_initiated"), "calls"] == officer
-    assert pb.loc[("month", "all", "dispatched"), "calls"] == SAMPLE_ROWS - officer
+    def shown_or_hidden(group: str, want: int) -> None:
+        # this sample is one sparse month: a total may be hidden to protect small cells
+        row = pb.loc[("month", "all", group)]
+        assert (not pd.isna(row["calls"]) and row["calls"] == want) or row["calls_flag"] == "hidden"
+
+    assert other > 0
+    shown_or_hidden(OTHER, other)
+    shown_or_hidden("officer_initiated", officer)
+    shown_or_hidden("dispatched", SAMPLE_ROWS - officer)
 
 
 def test_an_unknown_code_in_a_file_lands_in_other(tmp_path, monkeypatch):

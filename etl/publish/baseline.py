@@ -99,8 +99,9 @@ def baseline_family(leaves: pd.DataFrame, pilot_groups: list[str], pilot_start: 
     leaves = leaves.assign(x=ALL)
     # totals and the crisis-type rows readers come for are hidden last
     def weight(c):
-        return (1 + 9 * (c["division"] == ALL).to_numpy()
-                + 9 * c["call_type_group"].isin([ALL, DISPATCHED, PILOT_TYPES]).to_numpy())
+        total = (c["division"] == ALL).to_numpy()
+        group = c["call_type_group"].isin([ALL, DISPATCHED, PILOT_TYPES]).to_numpy()
+        return 1 + 30 * total + 30 * group + 1000 * (total & group)
     fam = count_family("police_baseline", dims, leaves, ["month", "division", "call_type_group", "x"],
                        ["period", "division", "call_type_group", "x"], weight=weight)
     fam.cells["period_type"] = fam.cells["period"].map(kind)

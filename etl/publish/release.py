@@ -86,7 +86,10 @@ def coverage_spans(config: Config) -> pd.DataFrame:
 def _leaves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     df = con.execute("""select month, district as place, call_type_group as "group",
                                responder_type as responder, item, n from leaf_counts""").df()
-    kv = df["item"].str.split(":", n=1, expand=True) if len(df) else pd.DataFrame({0: [], 1: []})
+    if df.empty:
+        return df.assign(kind=pd.Series(dtype=str), value=pd.Series(dtype=str)).astype(
+            {"month": str, "place": str, "group": str, "responder": str, "item": str})
+    kv = df["item"].str.split(":", n=1, expand=True)
     df["kind"], df["value"] = kv[0], kv[1]
     return df
 
