@@ -105,8 +105,10 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     families: dict[str, set] = defaultdict(set)
 
     def add(fam, key, value, flag, den=False, in_den=False):
-        flag = flag if isinstance(flag, str) else ""
-        lo = float(min_den) if den and flag == "hidden" else 0.0
+        flag = flag if isinstance(flag, str) else ("" if not pd.isna(value) else "hidden")
+        older = flag == "suppressed"  # an older release's one mark: a hidden count may be small
+        flag = "hidden" if older else flag
+        lo = float(min_den) if den and flag == "hidden" and not older else 0.0
         hi = den_hi if (den or in_den) and flag == "under_minimum" else None
         s.cell(key, value, flag, lo, hi)
         families[fam].add(key)
@@ -115,41 +117,41 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     cov = table("coverage")
     for r in cov.itertuples():
         k = tuple(getattr(r, c) for c in base)
-        add("eligible", ("eligible",) + k, r.eligible_calls, r.eligible_calls_flag, den=True)
-        add("served", ("served",) + k, r.civilian_calls, r.civilian_calls_flag, in_den=True)
+        add("eligible", ("eligible",) + k, r.eligible_calls, getattr(r, "eligible_calls_flag", None), den=True)
+        add("served", ("served",) + k, r.civilian_calls, getattr(r, "civilian_calls_flag", None), in_den=True)
     for r in table("unserved").itertuples():
         k = tuple(getattr(r, c) for c in base)
         name = "unserved" if r.unserved_reason == ALL else f"unserved:{r.unserved_reason}"
-        add(name, (name,) + k, r.calls, r.calls_flag, in_den=name == "unserved")
+        add(name, (name,) + k, r.calls, getattr(r, "calls_flag", None), in_den=name == "unserved")
     for r in table("workload_share").itertuples():
         k = tuple(getattr(r, c) for c in base)
-        add("handled", ("handled",) + k, r.handled_calls, r.handled_calls_flag, den=True)
+        add("handled", ("handled",) + k, r.handled_calls, getattr(r, "handled_calls_flag", None), den=True)
         for col in ("civilian_team", "co_response", "police"):
             add(f"wl:{col}", (f"wl:{col}",) + k, getattr(r, f"{col}_calls"),
-                getattr(r, f"{col}_calls_flag"), in_den=True)
+                getattr(r, f"{col}_calls_flag", None), in_den=True)
     rkeys = base + ["responder_type"]
     for r in table("responses").itertuples():
-        add("resp", ("resp",) + tuple(getattr(r, c) for c in rkeys), r.responses, r.responses_flag,
+        add("resp", ("resp",) + tuple(getattr(r, c) for c in rkeys), r.responses, getattr(r, "responses_flag", None),
             den=True)
     for r in table("outcomes").itertuples():
         k = tuple(getattr(r, c) for c in rkeys)
-        add("resp", ("resp",) + k, r.responses, r.responses_flag, den=True)
-        add(f"disp:{r.outcome}", (f"disp:{r.outcome}",) + k, r.calls, r.calls_flag, in_den=True)
+        add("resp", ("resp",) + k, r.responses, getattr(r, "responses_flag", None), den=True)
+        add(f"disp:{r.outcome}", (f"disp:{r.outcome}",) + k, r.calls, getattr(r, "calls_flag", None), in_den=True)
     for name, col in (("outcome_events", "event"), ("police_involvement", "involvement")):
         for r in table(name).itertuples():
             k = tuple(getattr(r, c) for c in rkeys)
             e = getattr(r, col)
-            add("resp", ("resp",) + k, r.responses, r.responses_flag, den=True)
-            add(f"rec:{e}", (f"rec:{e}",) + k, r.recorded, r.recorded_flag, den=True)
-            add(f"true:{e}", (f"true:{e}",) + k, r.events, r.events_flag, in_den=True)
-            add(f"unk:{e}", (f"unk:{e}",) + k, r.not_recorded, r.not_recorded_flag)
+            add("resp", ("resp",) + k, r.responses, getattr(r, "responses_flag", None), den=True)
+            add(f"rec:{e}", (f"rec:{e}",) + k, r.recorded, getattr(r, "recorded_flag", None), den=True)
+            add(f"true:{e}", (f"true:{e}",) + k, r.events, getattr(r, "events_flag", None), in_den=True)
+            add(f"unk:{e}", (f"unk:{e}",) + k, r.not_recorded, getattr(r, "not_recorded_flag", None))
     states = ("valid", "missing", "negative", "over_24h")
     for r in table("response_times").itertuples():
         k = tuple(getattr(r, c) for c in rkeys)
         for st in states:
             key = (f"iv:{r.interval}:{st}",) + k
             add(f"iv:{r.interval}:{st}", key, getattr(r, f"{st}_intervals"),
-                getattr(r, f"{st}_intervals_flag"))
+                getattr(r, f"{st}_intervals_flag", None))
         key = (f"iv:{r.interval}:valid",) + k
         if key not in s.value:  # a median shown, or not, says which side of the minimum
             if not pd.isna(r.median_minutes):
@@ -158,13 +160,13 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
                 s.upper[key] = min(s.upper.get(key, np.inf), den_hi)
     hk = ["period_type", "period", "responder_type", "hour_of_day", "weekday"]
     for r in table("calls_by_hour").itertuples():
-        add("hour", ("hour",) + tuple(getattr(r, c) for c in hk), r.calls, r.calls_flag)
+        add("hour", ("hour",) + tuple(getattr(r, c) for c in hk), r.calls, getattr(r, "calls_flag", None))
     ok = ["period_type", "period", "district", "call_origin", "responder_type"]
     for r in table("other_contacts").itertuples():
-        add("other", ("other",) + tuple(getattr(r, c) for c in ok), r.records, r.records_flag)
+        add("other", ("other",) + tuple(getattr(r, c) for c in ok), r.records, getattr(r, "records_flag", None))
     bk = ["period_type", "period", "division", "call_type_group"]
     for r in table("police_baseline").itertuples():
-        add("pb", ("pb",) + tuple(getattr(r, c) for c in bk), r.calls, r.calls_flag)
+        add("pb", ("pb",) + tuple(getattr(r, c) for c in bk), r.calls, getattr(r, "calls_flag", None))
     runs = table("runs")
     for r in runs.itertuples():
         for m in ("rows_in", "rows_out", "rows_quarantined"):
@@ -177,7 +179,7 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
         last = runs.sort_values("started_at")["run_id"].iloc[-1]
         parts = []
         for r in quarantine.itertuples():
-            add("q", ("q", r.source, r.reason), r.rows, r.rows_flag)
+            add("q", ("q", r.source, r.reason), r.rows, getattr(r, "rows_flag", None))
             parts.append(("q", r.source, r.reason))
         s.eq(("runs", last, "rows_quarantined"), parts)
 

@@ -23,16 +23,17 @@ from etl.divisions import DIVISIONS
 from etl.pipeline import run
 from outcomes import settings
 from tests import attack
-from tests.conftest import canonical_row, real_boundaries, write_csv
+from tests.conftest import TEST_KEY, canonical_row, real_boundaries, write_csv
 
-SAMPLE = 150  # true small hidden counts attacked per file (each: two LPs)
+SAMPLE = 80  # true small hidden counts attacked per file (each: two LPs)
 MIN_VALUES = 5
 
 
 def _publish_twice(sources: Path, folder: Path) -> tuple[Path, Path]:
     protected, reference = folder / "public.duckdb", folder / "reference.duckdb"
-    run(sources, db=protected, warehouse_path=folder / "w1.duckdb", progress=False)
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: the test key set here
+        mp.setenv("OUTCOMES_HMAC_KEY", TEST_KEY)
+        run(sources, db=protected, warehouse_path=folder / "w1.duckdb", progress=False)
         mp.setenv("OUTCOMES_MIN_CELL", "1")
         run(sources, db=reference, warehouse_path=folder / "w2.duckdb", progress=False)
     return protected, reference

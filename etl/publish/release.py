@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -113,46 +114,66 @@ def _families(leaves: pd.DataFrame, months: list[str], pilot_start: str,
     handled = status[(status["value"].str.startswith("eligible_") | status["value"].isin(IN_AREA_HOURS))
                      & status["responder"].isin(WORKLOAD)]
     key = ["month", "place", "group", "item"]
-    fam: dict[str, F.Family] = {}
-    fam["coverage"] = F.rate_family(F.COVERAGE, _sum(cov, key), pperiod, pkind, groups)
-    fam["workload"] = F.rate_family(F.WORKLOAD, _sum(handled.assign(item=np.where(
-        handled["responder"] == "civilian_team", "civilian_team", "other_responders")), key),
-        pperiod, pkind, groups)
-    fam["unserved_reasons"] = F.detail_family(F.REASONS, _sum(reasons, key), pperiod, pkind,
-                                              groups, fam["coverage"])
-    split = handled[handled["responder"] != "civilian_team"]
-    fam["workload_split"] = F.detail_family(F.SPLIT, _sum(split.assign(item=split["responder"]), key),
-                                            pperiod, pkind, groups, fam["workload"])
-    responses = leaves[leaves["kind"] == "status"]
-    fam["responses"] = F.responses_family(_sum(responses.assign(item=responses["responder"]), key),
-                                          period, kind, groups)
     rkey = ["month", "place", "group", "responder", "item"]
-    disp = leaves[leaves["kind"] == "disposition"]
-    fam["dispositions"] = F.detail_family(
-        F.DetailSpec("dispositions", "responses", {"responses": list(DISPOSITIONS)},
-                     responders=DETAIL_RESPONDERS),
-        _sum(disp.assign(item=disp["value"]), rkey), period, kind, groups, fam["responses"],
-        grain=F.responder_detail_grain)
-    for event in [e for e in OUTCOME_EVENTS + INVOLVEMENT if not only or e in only]:
-        ev = leaves[leaves["kind"] == event]
-        spec = F.DetailSpec(event, "responses", {"responses": ["recorded", "unknown"],
-                                                 "recorded": ["true", "false"]}, den="recorded",
-                            responders=("civilian_team",) if event in INVOLVEMENT else DETAIL_RESPONDERS)
-        fam[event] = F.detail_family(spec, _sum(ev.assign(item=ev["value"]), rkey), period, kind,
-                                     groups, fam["responses"], grain=F.responder_detail_grain)
+    split = handled[handled["responder"] != "civilian_team"]
+    responses = leaves[leaves["kind"] == "status"]
     min_den = float(settings.min_denominator())
     # a median is printed wherever at least the minimum of valid times lie behind it: an
     # outsider knows each valid count is >= the minimum there and under it elsewhere
     valid_known = (lambda c: np.where(c["n"] >= min_den, min_den, 0.0),
                    lambda c: np.where(c["n"] >= min_den, UNBOUNDED, min_den - 1))
-    for interval in [i for i in INTERVALS if not only or i in only]:
-        iv = leaves[leaves["kind"] == interval]
+
+    def kind_leaves(name: str) -> pd.DataFrame:
+        part = leaves[leaves["kind"] == name]
+        return _sum(part.assign(item=part["value"]), rkey)
+
+    # The headline families stand alone, and every detail family depends only on its
+    # headline parent: each stage runs in two threads (the cube search releases the GIL).
+    headline = {
+        "coverage": lambda: F.rate_family(F.COVERAGE, _sum(cov, key), pperiod, pkind, groups),
+        "workload": lambda: F.rate_family(F.WORKLOAD, _sum(handled.assign(item=np.where(
+            handled["responder"] == "civilian_team", "civilian_team", "other_responders")), key),
+            pperiod, pkind, groups),
+        "responses": lambda: F.responses_family(
+            _sum(responses.assign(item=responses["responder"]), key), period, kind, groups),
+    }
+    fam = _run(headline)
+    detail = {
+        "unserved_reasons": lambda: F.detail_family(F.REASONS, _sum(reasons, key), pperiod, pkind,
+                                                    groups, fam["coverage"]),
+        "workload_split": lambda: F.detail_family(
+            F.SPLIT, _sum(split.assign(item=split["responder"]), key), pperiod, pkind, groups,
+            fam["workload"]),
+        "dispositions": lambda: F.detail_family(
+            F.DetailSpec("dispositions", "responses", {"responses": list(DISPOSITIONS)},
+                         responders=DETAIL_RESPONDERS),
+            kind_leaves("disposition"), period, kind, groups, fam["responses"],
+            grain=F.responder_detail_grain),
+    }
+    for event in OUTCOME_EVENTS + INVOLVEMENT:
+        spec = F.DetailSpec(event, "responses", {"responses": ["recorded", "unknown"],
+                                                 "recorded": ["true", "false"]}, den="recorded",
+                            responders=("civilian_team",) if event in INVOLVEMENT else DETAIL_RESPONDERS)
+        detail[event] = (lambda spec=spec, event=event: F.detail_family(
+            spec, kind_leaves(event), period, kind, groups, fam["responses"],
+            grain=F.responder_detail_grain))
+    for interval in INTERVALS:
         spec = F.DetailSpec(interval, "responses", {"responses": list(INTERVAL_STATES)},
                             responders=DETAIL_RESPONDERS)
-        fam[interval] = F.detail_family(spec, _sum(iv.assign(item=iv["value"]), rkey), period, kind,
-                                        groups, fam["responses"], known={"valid": valid_known},
-                                        grain=F.responder_detail_grain)
+        detail[interval] = (lambda spec=spec, interval=interval: F.detail_family(
+            spec, kind_leaves(interval), period, kind, groups, fam["responses"],
+            known={"valid": valid_known}, grain=F.responder_detail_grain))
+    if only:
+        detail = {k: v for k, v in detail.items() if k in only}
+    fam.update(_run(detail))
     return fam
+
+
+def _run(jobs: dict) -> dict:
+    """Run independent protection jobs in two threads; results in the jobs' order."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}
 
 
 # ---------------------------------------------------------------- tables off the families
