@@ -25,7 +25,7 @@ from outcomes import settings
 from tests import attack
 from tests.conftest import TEST_KEY, canonical_row, real_boundaries, write_csv
 
-SAMPLE = 80  # true small hidden counts attacked per file (each: two LPs)
+SAMPLE = 50  # true small hidden counts attacked per file (each: two LPs)
 MIN_VALUES = 5
 
 
