@@ -24,14 +24,6 @@ TEXT_DIMENSIONS = {
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 
-def protection_note(min_cell: int, min_den: int, unstable: int) -> str:
-    """The disclosure note of every download, with the thresholds in force."""
-    return (f"hidden: a count under {min_cell}, or a count hidden so that such a count cannot "
-            f"be worked out from the others (one mark for both). under_minimum: fewer than "
-            f"{min_den} calls behind the row, too few for a rate. not_published: published "
-            f"for longer periods or citywide only. Rates, medians and percentiles need at "
-            f"least {min_den} and are flagged unstable under {unstable}.")
-
 PUBLIC_UNIVERSE = ("Public-initiated calls (911, 988, non-emergency) of the pilot's call type "
                    "groups, all areas and hours.")
 
