@@ -29,8 +29,8 @@ if len(protection):
                       share=f"{shown / allowed:.1%}" if allowed else "–",
                       small=f"{int(protection['hidden_small'].sum()):,}",
                       protect=f"{int(protection['hidden_to_protect'].sum()):,}"))
-    st.dataframe(protection.rename(columns={c: ui.tr(f"dm.protection_{c}") for c in protection.columns
-                                            if c != "table"}), hide_index=True)
+    st.dataframe(protection.rename(columns={c: ui.tr(f"dm.protection_{c}") for c in protection.columns}),
+                 hide_index=True)
 
 st.header(ui.tr("dm.coverage"))
 st.caption(ui.tr("map.pilot_coverage_note"))
