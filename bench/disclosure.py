@@ -175,7 +175,7 @@ def check_targets(util: dict, calls: int) -> dict:
 # ---------------------------------------------------------------- cell-key perturbation
 
 
-def cell_key(warehouse: Path, reference: Path, min_den: int, min_cell: int) -> dict:
+def cell_key(warehouse: Path, min_den: int, min_cell: int) -> dict:
     """Coverage and the police-workload share by cell-key perturbation (ONS package, its
     10/5 p-table), from the same records; how far each rate moves from the exact one."""
     from cell_key_perturbation.create_perturbed_table import create_perturbed_table
@@ -194,7 +194,6 @@ def cell_key(warehouse: Path, reference: Path, min_den: int, min_cell: int) -> d
     bridge = period_bridge(months, pilot)
     ptable = generate_ptable_10_5_rule()
     t0 = time.perf_counter()
-    shifts, shown, allowed_n = [], 0, 0
     per_metric = {}
     in_area = rec.status.str.startswith("eligible_") | rec.status.isin(["screened_out", "screen_not_recorded"])
     specs = {"coverage_rate": (rec[rec.status.str.startswith("eligible_")],
@@ -212,9 +211,8 @@ def cell_key(warehouse: Path, reference: Path, min_den: int, min_cell: int) -> d
                 tab = create_perturbed_table(part[["period", "district", "num", "record_key"]],
                                              ptable, geog, ["period", "num"], "record_key",
                                              use_existing_ons_id=False, threshold=10)
-                tab = tab.rename(columns={"count": "n", "rs_cv": "n"}) if "count" in tab else tab
-                ncol = [c for c in tab.columns if c.lower() in ("count", "rs_cv", "n")][-1]
-                wide = tab.pivot_table(index=geog + ["period"], columns="num", values=ncol,
+                # the package's perturbed count ('count'; NA under its threshold)
+                wide = tab.pivot_table(index=geog + ["period"], columns="num", values="count",
                                        aggfunc="sum").reset_index().fillna(0)
                 exact = part.groupby(geog + ["period", "num"]).size().unstack(fill_value=0).reset_index()
                 w = wide.merge(exact, on=geog + ["period"], suffixes=("_p", ""))
@@ -331,7 +329,7 @@ def measure() -> dict:
             saved.write_text(json.dumps(r["methods"]["alternative_tables"]))
         log(f"{calls}: alternative tables {r['methods']['alternative_tables']['seconds']} s, "
             f"attack {r['methods']['alternative_tables']['attack']}")
-        r["methods"]["cell_key"] = {"exact": False, **cell_key(refw, ref, min_den, min_cell),
+        r["methods"]["cell_key"] = {"exact": False, **cell_key(refw, min_den, min_cell),
                                     "attack": "not applicable: every count is shown, perturbed"}
         log(f"{calls}: cell key {r['methods']['cell_key']}")
         if args.previous:

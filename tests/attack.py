@@ -36,7 +36,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 ALL = "all"
-INF = None
 
 
 @dataclass

@@ -279,7 +279,6 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     given = is_root & ~root_shown
     parent_status = cells["parent"].to_numpy()
     min_den = float(settings.min_denominator())
-    root_is_den = spec.root == spec.denominator or not by
     parent_lower = np.select([parent_status == UNDER_MIN, parent_status == HIDDEN],
                              [0.0, min_den if by else 1.0], 0.0)
     parent_upper = np.where(parent_status == UNDER_MIN, min_den - 1.0, g.UNBOUNDED)
@@ -302,7 +301,6 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]
     cells["allowed"] = present & ~is_root
     cells = cells.drop(columns=["parent"])
-    del root_is_den
     log.info("publish: %s, %d cells, %d hidden in %.2f s", spec.name, len(cells),
              int(prot.hidden.sum()), prot.stats.get("seconds", 0))
     return Family(spec.name, cells, prot.stats)

@@ -33,7 +33,6 @@ from etl.publish.protect import UNBOUNDED
 from etl.publish.quantiles import (HOUR_BAND_GROUPINGS, INTERVAL_STATES, INTERVALS,
                                    RESPONSE_TIME_GROUPINGS, interval_quantiles)
 from etl.sources import Config
-from etl.stats import wilson
 from outcomes import catalog as cat
 from outcomes import settings
 
@@ -42,7 +41,6 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 ALL = "all"
 RESPONDERS = F.RESPONDERS
-TIMED = RESPONDERS[:4]  # response times: every responder type but phone
 # the responder types outcomes are compared between (pages/outcomes.py)
 DETAIL_RESPONDERS = ("civilian_team", "co_response", "police")
 WORKLOAD = ("civilian_team", "co_response", "police")
@@ -213,19 +211,14 @@ def repeat_contact_table(con: duckdb.DuckDBPyConnection, periods: pd.DataFrame,
     con.register("period_bridge", periods)
     df = con.execute(sql("repeat_contact"), {"through": data_through}).df()
     con.unregister("period_bridge")
-    min_cell, min_den = settings.min_cell(), settings.min_denominator()
+    min_cell = settings.min_cell()
     # Rates only: the count of people is never published, and a rate whose numerator is
     # 1 to the minimum cell minus one would give that count away, so it is withheld too.
     small = ((df["people_repeat"] > 0) & (df["people_repeat"] < min_cell)).to_numpy()
-    ok = (df["people"] >= min_den).to_numpy() & ~small
-    x = df["people_repeat"].to_numpy(float)
-    n = df["people"].to_numpy(float)
-    low, high = wilson(np.where(ok, x, np.nan), np.where(ok, n, np.nan))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        df["repeat_rate"] = np.where(ok, x / n, np.nan)
-    df["repeat_rate_ci_low"], df["repeat_rate_ci_high"] = low, high
-    df["unstable"] = ok & (n < settings.unstable_denominator())
-    df["rate_flag"] = np.where(small, "hidden", np.where(ok, "", "under_minimum"))
+    df["repeat"] = df["people_repeat"].astype(float).mask(small)
+    df["repeat_flag"] = np.where(small, "hidden", "")
+    df["people_flag"] = ""
+    df = T.rate(df, "repeat", "people", "repeat_rate")
     # People are counted once per period, so periods do not add up exactly, but nearly: a
     # withheld fiscal year could be estimated from pilot to date and the others, so all
     # fiscal years of that window are withheld with it.

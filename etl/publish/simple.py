@@ -15,7 +15,7 @@ import pandas as pd
 
 from etl.publish import grid as g
 from etl.publish.families import (DETAIL_PAIRS, HIDDEN, NOT_PUBLISHED, RESPONDERS, SHOWN, Family, _frame,
-                                  _label, responder_dim)
+                                  _label)
 from etl.publish.protect import Dim, Grid, protect, single_dim, tree_dim
 from etl.publish.tables import FLAG
 from outcomes import settings
@@ -55,7 +55,7 @@ def count_family(name: str, dims: list[Dim], leaves: pd.DataFrame, columns: list
     return Family(name, cells, prot.stats)
 
 
-def _shown(cells: pd.DataFrame, col: str, name: str) -> pd.DataFrame:
+def _shown(cells: pd.DataFrame, name: str) -> pd.DataFrame:
     return cells.assign(**{name: cells["n"].astype("Int64").mask(cells["status"] != SHOWN),
                            f"{name}_flag": cells["status"].map(FLAG)})
 
@@ -70,7 +70,7 @@ def other_contacts(leaves: pd.DataFrame, period: Dim, period_type: dict[str, str
                        weight=lambda c: 1 + 9 * (c["district"] == ALL))
     c = fam.cells
     c = c[~c["district"].isin(["outside_city", "unknown"]) | (c["n"] > 0)]
-    c = _shown(c.assign(period_type=c["period"].map(period_type)), "n", "records")
+    c = _shown(c.assign(period_type=c["period"].map(period_type)), "records")
     table = c[["period_type", "period", "district", "call_origin", "responder_type", "records",
                "records_flag"]].reset_index(drop=True)
     return fam, table
@@ -118,7 +118,7 @@ def calls_by_hour(leaves: pd.DataFrame, period_type: dict[str, str], responses: 
     c = cells.copy()
     split = c["slot"].str.split("|", expand=True)
     c["hour_of_day"], c["weekday"] = split[0], split[1]
-    c = _shown(c.assign(period_type="pilot_to_date"), "n", "calls")
+    c = _shown(c.assign(period_type="pilot_to_date"), "calls")
     table = c[["period_type", "period", "responder_type", "hour_of_day", "weekday", "calls",
                "calls_flag"]].reset_index(drop=True)
     return fam, table
