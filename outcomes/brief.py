@@ -33,7 +33,7 @@ def brief_chart(rows: pd.DataFrame, trend: pd.DataFrame, text: ChartText, header
                 milestones: pd.DataFrame | None,
                 month_names: list[str] | None = None) -> alt.VConcatChart:
     table = _table(rows, headers)
-    line = charts.trend(trend, ChartText(trend_title, "", "", "", ""), kind, value_title, milestones,
+    line = charts.trend(trend, ChartText(trend_title, "", "", "", "", lang=text.lang), kind, value_title, milestones,
                         month_names)
     inner = line.vconcat[0]
     inner.title = alt.TitleParams(trend_title, anchor="start", fontSize=12, font=FONT)

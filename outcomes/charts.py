@@ -41,6 +41,7 @@ class ChartText:
     data_through: str
     note: str
     extra: list[str] = field(default_factory=list)
+    lang: str = "en"  # the language marks inside the chart are written in
 
     def footer(self) -> list[str]:
         return [self.source + " · " + self.data_through,
@@ -58,21 +59,14 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines + ([line] if line else [])
 
 
-_LANG = ["en"]  # the language marks are written in (set_language, by outcomes.ui.chart)
-
-
-def set_language(lang: str) -> None:
-    _LANG[0] = lang
-
-
-def hidden_label(status: str, value_text: str, lang: str | None = None) -> str:
+def hidden_label(status: str, value_text: str, lang: str) -> str:
     """"hidden": a count behind it is hidden (disclosure control); "n<20" (the minimum in
     force): too few calls for a rate; "longer periods only": published for quarters or
     longer; "–": no calls at all (e.g. a district outside the pilot area that period)."""
     if status == "few":
         return f"n<{settings.min_denominator()}"
     if status in ("hidden", "longer"):
-        return t(f"value.mark_{status}", lang or _LANG[0])
+        return t(f"value.mark_{status}", lang)
     if status == "none":
         return "–"
     return value_text
@@ -101,10 +95,10 @@ def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt
                           legend=alt.LegendConfig(labelFont=FONT, titleFont=FONT)))
 
 
-def _value_text(df: pd.DataFrame, kind: str) -> pd.Series:
+def _value_text(df: pd.DataFrame, kind: str, lang: str) -> pd.Series:
     fmt = {"share": lambda v: f"{v * 100:.1f}%", "per_1000": lambda v: f"{v:.1f}",
            "minutes": lambda v: f"{v:.1f}", "count": lambda v: f"{v:,.0f}"}[kind]
-    return pd.Series([hidden_label(s, fmt(v) if s == "ok" else "")
+    return pd.Series([hidden_label(s, fmt(v) if s == "ok" else "", lang)
                       for v, s in zip(df["value"], df["status"])], index=df.index)
 
 
@@ -115,7 +109,7 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
     df: label, value, status, and optionally ci_low, ci_high, and `color_by` (responder).
     """
     d = df.copy()
-    d["value_text"] = _value_text(d, kind)
+    d["value_text"] = _value_text(d, kind, text.lang)
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
     order = list(d["label"])
@@ -153,7 +147,7 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     d = df.copy()
     ok = d["status"] == "ok"
     d["value_text"] = [hidden_label(s, label_format.format(median=f"{m:.1f}", p90=f"{p:.1f}")
-                                    if s == "ok" else "")
+                                    if s == "ok" else "", text.lang)
                        for m, p, s in zip(d["median_minutes"], d["p90_minutes"], d["status"])]
     for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
         d[c] = d[c].where(ok)
@@ -187,7 +181,7 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
                  value_title: str, series_title: str) -> alt.VConcatChart:
     """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""
     d = df.copy()
-    d["value_text"] = _value_text(d, kind)
+    d["value_text"] = _value_text(d, kind, text.lang)
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
     order = list(dict.fromkeys(d["label"]))
@@ -224,7 +218,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     hidden months are ticks on the axis, never points; milestones are labelled rules."""
     d = df.copy()
     d["month"] = d["period"] + "-01"
-    d["value_text"] = _value_text(d, kind)
+    d["value_text"] = _value_text(d, kind, text.lang)
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
     base = alt.Chart()

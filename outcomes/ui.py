@@ -204,7 +204,7 @@ def chart_text(title: str, subtitle: str, extra: list[str] | None = None,
     run = query("latest_run") or {"data_through": "?"}
     return ChartText(title=title, subtitle=subtitle, source=source or tr("chart.source"),
                      data_through=tr("chart.data_through", date=run["data_through"]),
-                     note=tr("note.suppression"), extra=extra or [])
+                     note=tr("note.suppression"), extra=extra or [], lang=lang())
 
 
 # --- values -----------------------------------------------------------------------------
@@ -272,16 +272,14 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {
 
 
 @st.cache_data(max_entries=1000, show_spinner=False)
-def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple,
-          language: str = "en") -> dict:
-    charts_mod.set_language(language)
+def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple) -> dict:
     return BUILDERS[builder](*args, **dict(kwargs)).to_dict()
 
 
 def chart(builder: str, *args, **kwargs) -> dict:
     """A Vega-Lite spec from outcomes.charts (or the brief), built once per public file
     version and arguments: building and validating a chart costs more than its queries."""
-    return _spec(db_token(), builder, args, tuple(sorted(kwargs.items())), lang())
+    return _spec(db_token(), builder, args, tuple(sorted(kwargs.items())))
 
 
 # --- chart block ------------------------------------------------------------------------

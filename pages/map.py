@@ -24,7 +24,7 @@ for _, d in geo.iterrows():
     r = rows.get(d["district"])
     status = r["status"] if r is not None else "none"  # no published row: no calls at all
     value = None if r is None or status != "ok" else float(r["value"])
-    shown = charts.hidden_label(status, format_value(m, value) if value is not None else "")
+    shown = charts.hidden_label(status, format_value(m, value) if value is not None else "", v.lang)
     features.append({"type": "Feature", "geometry": json.loads(d["geometry_geojson"]),
                      "properties": {"district": d["district"], "name": d["name"], "value": value,
                                     "status": status, "value_text": shown,

@@ -58,7 +58,7 @@ else:
         columns={"value": "calls"})
     ui.chart_block(chart, frame, text, f"police_baseline_districts_{v.period}",
                    ui.describe(title, [(f"{r.label}, {r.series_label}",
-                                        charts.hidden_label(r.status, count(r.value)))
+                                        charts.hidden_label(r.status, count(r.value), v.lang))
                                        for r in d.itertuples()]), key="bl_districts")
     st.caption(ui.tr("bl.estimate_note"))
     if not pilot_here:
@@ -89,7 +89,7 @@ if len(divisions):  # none: the baseline has no data for this period (said above
     chart = ui.chart("bars", d, text, "count", None, ui.tr("bl.calls"), color_by="coverage")
     ui.chart_block(chart, d.drop(columns=["label"]).rename(columns={"value": "calls"}), text,
                    f"police_baseline_divisions_{v.period}",
-                   ui.describe(title, [(r.label, charts.hidden_label(r.status, count(r.value)))
+                   ui.describe(title, [(r.label, charts.hidden_label(r.status, count(r.value), v.lang))
                                        for r in d.itertuples()]), key="bl_divisions")
     not_served = [x for x in d["division"] if x not in served]
     st.markdown(ui.tr("bl.not_reached", day=day or "–", n=len(not_served),

@@ -14,7 +14,7 @@ QUARTILES = ["p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"]
 
 def _spread(r) -> str:
     if r.status != "ok":
-        return charts.hidden_label(r.status, "")
+        return charts.hidden_label(r.status, "", v.lang)
     return ui.tr("rt.spread", p25=f"{r.p25_minutes:.1f}", median=f"{r.median_minutes:.1f}",
                  p75=f"{r.p75_minutes:.1f}", p90=f"{r.p90_minutes:.1f}")
 
@@ -88,7 +88,7 @@ if len(d):
     chart_d = ui.chart("bars", d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"))
     ui.chart_block(chart_d, d[["district", "value", "status", "valid_intervals"]].rename(
         columns={"value": "median_minutes"}), text_d, f"response_times_by_district_{interval}_{v.period}",
-        ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min"))
+        ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min", v.lang))
                               for r in d.itertuples()]), key="rt_district")
 else:
     st.info(ui.tr("value.not_published"))
@@ -118,7 +118,7 @@ if v.period_type in ("year", "fiscal_year", "pilot_to_date"):
             columns={"series": "responder_type", "value": "median_minutes"}), text_h,
             f"response_times_by_hour_band_{interval}_{v.period}",
             ui.describe(title_h, [(f"{r.label}, {r.series_label}",
-                                   charts.hidden_label(r.status, f"{r.value:.1f} min"))
+                                   charts.hidden_label(r.status, f"{r.value:.1f} min", v.lang))
                                   for r in hb.itertuples()]), key="rt_hour_band")
     else:
         st.info(ui.tr("value.not_published"))
