@@ -116,12 +116,17 @@ def district_estimates(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
         return pd.DataFrame(columns=DISTRICT_COLUMNS)
     cw = crosswalk[["division", "district", "share"]]
     joined = div.merge(cw, on="division")
-    joined["part"] = joined["share"] * joined["calls"].astype("Float64")
+    calls = joined["calls"].astype("Float64")
+    joined["part"] = (joined["share"] * calls).fillna(0.0).astype(np.float64)
+    joined["hidden"] = calls.isna().astype(np.int64)
     keys = ["period_type", "period", "district", "call_type_group"]
-    est = joined.groupby(keys, as_index=False).agg(
-        estimate=("part", lambda s: s.sum(skipna=False)),
-        hidden=("calls", lambda s: int(s.isna().sum())),
-        divisions_used=("division", lambda s: ", ".join(sorted(s))))
+    est = joined.groupby(keys, as_index=False)[["part", "hidden"]].sum()
+    # an estimate drawing on a hidden division is unknown
+    est["estimate"] = est["part"].astype("Float64").mask(est["hidden"] > 0)
+    # every period and group draws on the same divisions of a district
+    used = (joined[["district", "division"]].drop_duplicates().sort_values("division")
+            .groupby("district")["division"].agg(", ".join))
+    est["divisions_used"] = est["district"].map(used)
     rounded = est["estimate"].round().astype("Int64")
     small = rounded.between(1, settings.min_cell() - 1).fillna(False)
     hide = (est["hidden"] > 0).to_numpy() | small.to_numpy()
@@ -132,9 +137,9 @@ def district_estimates(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     return est[DISTRICT_COLUMNS].reset_index(drop=True)
 
 
-def baseline_tables(con: duckdb.DuckDBPyConnection, pilot_groups: list[str], pilot_start: str,
+def baseline_tables(leaves: pd.DataFrame, pilot_groups: list[str], pilot_start: str,
                     crosswalk: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], list]:
-    leaves = leaf_counts(con)
+    """Both tables from the baseline's leaf counts (leaf_counts)."""
     if leaves.empty:
         log.info("publish: no police baseline source loaded; baseline tables are empty")
         return {"police_baseline": pd.DataFrame(columns=BASELINE_COLUMNS),

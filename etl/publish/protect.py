@@ -263,12 +263,15 @@ def _top(opts, cell_of, values, unknown, hideable, lower, upper, row, row_lost, 
     ups = np.zeros(k_best)
     downs = np.zeros(k_best)
     seen_rows = np.empty(512, np.int64)
+    worst = 0
+    limit = 1e300
+    # a chained cube's cost is divided by its room, at most `need`: one whose cost so far,
+    # so divided, already reaches the limit cannot be kept
+    scale = 1.0 / need if chain else 1.0
     for a in range(len(p0) - 1):
         for b in range(len(p1) - 1):
             for c in range(len(p2) - 1):
                 for d in range(len(p3) - 1):
-                    worst = np.argmax(costs)
-                    limit = costs[worst]
                     total = 0.0
                     n_rows = 0
                     up = 1e300
@@ -316,7 +319,7 @@ def _top(opts, cell_of, values, unknown, hideable, lower, upper, row, row_lost, 
                                     else:
                                         up = min(up, room_down)
                                         down = min(down, room_up)
-                                    if not chain and total >= limit:
+                                    if total * scale >= limit:
                                         ok = False
                                         break
                     if not ok or not hit:
@@ -336,6 +339,8 @@ def _top(opts, cell_of, values, unknown, hideable, lower, upper, row, row_lost, 
                         combos[worst, 3] = d
                         ups[worst] = up
                         downs[worst] = down
+                        worst = np.argmax(costs)
+                        limit = costs[worst]
     return costs, combos, ups, downs
 
 
@@ -523,9 +528,14 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
     (every way round it runs into zeros, which are always shown), its printed row is
     withdrawn and the search runs again."""
     withdrawn = np.zeros(len(grid.value), bool)
+    # what one attempt learnt of each count (its cubes, or that it is open anyway) holds in
+    # the next: withdrawing rows only makes cells unknown and widens what an outsider
+    # allows of them, so a cube that had room still has it and an open count stays open
+    memo: dict = {"open": set(), "found": {}, "chained": set()}
     for attempt in range(20):
         try:
-            prot = _protect_once(grid, costs, min_cell, min_range, candidates, pairs, outsider_lp)
+            prot = _protect_once(grid, costs, min_cell, min_range, candidates, pairs, outsider_lp,
+                                 memo)
         except _Unprotectable as exc:
             targets = np.asarray(exc.targets, np.int64)
             units = np.unique(grid.unit[targets])
@@ -559,7 +569,8 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
 
 
 def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
-                  candidates: int, pairs: int = PAIRS, outsider_lp: bool = True) -> Protection:
+                  candidates: int, pairs: int = PAIRS, outsider_lp: bool = True,
+                  memo: dict | None = None) -> Protection:
     t0 = time.perf_counter()
     n = len(grid.value)
     values = grid.value
@@ -619,7 +630,19 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     found: dict[int, list] = {}
     dear: list[int] = []
     lost_set = frozenset(np.nonzero(row_lost)[0].tolist())
+    memo = {"open": set(), "found": {}, "chained": set()} if memo is None else memo
     for t in targets:
+        if int(t) in memo["open"]:
+            stats["free"] += 1
+            continue
+        if int(t) in memo["found"]:
+            # an earlier attempt's cubes, less what has since become unknown
+            mine = []
+            for hides, moved, rows in memo["found"][int(t)]:
+                hides = hides[~unknown0[hides]]
+                mine.append((hides, moved, frozenset(row[hides][row[hides] >= 0].tolist()) - lost_set))
+            found[int(t)] = mine
+            continue
         opts = opts_of(t)
         cost, combos, ups, downs = _top(opts, grid.cell_of, values, unknown0, hideable, lower,
                                         upper, row, row_lost, weight, t, need, candidates,
@@ -629,6 +652,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
             cells = np.array(_moved(opts, grid.cell_of, combos[best])[0], np.int64)
             if not (~unknown0[cells]).any():
                 stats["free"] += 1
+                memo["open"].add(int(t))
                 continue
         mine = []
         for k in np.argsort(cost):
@@ -643,6 +667,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
         found[int(t)] = mine
         if not mine or cost.min() > 1e-3:
             dear.append(int(t))
+    stats["t_search"] = round(time.perf_counter() - t0, 3)
     if dear and outsider_lp:
         # the outsider's own LP, given only what is unknown anyway: counts it cannot narrow
         # need nothing more
@@ -651,17 +676,19 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
         for t in dear:
             if local.wide_open(t, lower, upper, need):
                 stats["lp_free"] += 1
+                memo["open"].add(int(t))
                 del found[t]
         stats["lp_solves"] = local.solves
         log.debug("outsider LP: %d of %d counts open, %d solves, %.2f s", stats["lp_free"],
                   len(dear), local.solves, time.perf_counter() - t_lp)
+    stats["t_lp"] = round(time.perf_counter() - t0, 3)
     need_choice = []
     no_way = []
     for t, mine in found.items():
         # several small cubes may protect a count where every single cube is dear (the
         # first months of a young pilot): one such chain joins the candidates
         dear_rows = [any(costs.row_allowed[r] for r in rows if r < n_rows) for _, _, rows in mine]
-        if not mine or all(dear_rows):
+        if not mine or (all(dear_rows) and t not in memo["chained"]):
             opts = opts_of(t)
             for down in range(0, int(min(need, values[t] - lower[t])) + 1):
                 cells_down = np.zeros(0, np.int64) if down == 0 else chain(t, opts, down, -1, unknown0)
@@ -676,7 +703,9 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
                 cells = np.unique(np.concatenate([cells_down, cells_up]))
                 mine.append((cells[~unknown0[cells]], np.array([t]), frozenset()))
                 stats["chained"] += 1
+                memo["chained"].add(t)
                 break
+        memo["found"][t] = mine
         if not mine:
             no_way.append(t)
             continue
@@ -686,8 +715,11 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
             cand_target.append(t)
         need_choice.append(t)
     if no_way:
+        log.debug("protect %s: no certificate for %d counts: %s", grid.dims[3].name,
+                  len(no_way), stats)
         raise _Unprotectable(no_way)
     stats["candidates"] = len(cand_cells)
+    stats["t_chain"] = round(time.perf_counter() - t0, 3)
     hidden = primary.copy()
     complement = np.zeros(n, bool)
     if need_choice:
@@ -722,6 +754,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
         for k in chosen:
             hidden[cand_cells[k]] = True
             complement[cand_cells[k]] = True
+        stats["t_choose"] = round(time.perf_counter() - t0, 3)
         certs = _certificates(np.array(need_choice), chosen, cand_cells, cand_moves)
         shown_again = _show_unneeded(grid, certs, hidden, complement, unknown0, hideable, lower,
                                      upper, row, weight, need, opts_of)
@@ -730,6 +763,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     stats["hidden"] = int(hidden.sum())
     stats["complements"] = int(complement.sum())
     stats["seconds"] = round(time.perf_counter() - t0, 3)
+    log.debug("protect %s: %s", grid.dims[3].name, stats)
     return Protection(hidden & grid.published, complement & grid.published, stats)
 
 

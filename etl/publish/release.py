@@ -28,6 +28,7 @@ from etl.districts import Boundaries, display_features
 from etl.publish import families as F
 from etl.publish import simple, tables as T
 from etl.publish.baseline import baseline_tables
+from etl.publish.baseline import leaf_counts as baseline_leaf_counts
 from etl.publish.periods import month_range, period_bridge, period_dim
 from etl.publish.protect import UNBOUNDED
 from etl.publish.quantiles import (HOUR_BAND_GROUPINGS, INTERVAL_STATES, INTERVALS,
@@ -335,34 +336,9 @@ def protection_table(fams: dict[str, F.Family]) -> pd.DataFrame:
 # ---------------------------------------------------------------- the whole release
 
 
-def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries,
-                  divisions: Divisions | None = None,
-                  months_changed: list[str] | None = None) -> Release:
-    """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`, and
-    first brings its month tables up to date: only `months_changed` where given (a nightly
-    run's), else all."""
-    divisions = divisions or load_divisions()
-    table = load_code_table()
-    codes = [r[0] for r in con.execute(
-        "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
-    con.register("call_groups", pd.DataFrame(
-        {"code": codes, "call_type_group": [table.group_of(c) for c in codes]},
-        columns=["code", "call_type_group"]).astype(str))
-    con.register("pilot_groups", pd.DataFrame({"call_type_group": list(config.pilot_groups)}))
-    spans = coverage_spans(config)
-    con.register("coverage_spans", spans)
-    month_sql = month_tables()
-    monthly.refresh(con, month_sql, monthly.fingerprint(
-        month_sql, pilot_groups=sorted(config.pilot_groups), spans=spans.to_dict("records"),
-        code_table=[table.version, table.rows()]), months_changed)
-
-    bounds = con.execute("select min(received_hour), max(received_hour) from calls").fetchall()[0]
-    data_through = bounds[1].date() if bounds[1] is not None else None
-    pilot_start = config.coverage[0].start.strftime("%Y-%m")
-    months = month_range(bounds[0].strftime("%Y-%m"), bounds[1].strftime("%Y-%m")) if bounds[0] else []
-    groups = sorted(set(config.pilot_groups))
-
-    log.info("publish: protecting the families")
+def _pilot_tables(con: duckdb.DuckDBPyConnection, months: list[str], pilot_start: str,
+                  groups: list[str], data_through) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The pilot's families and the tables printed from them."""
     # with no pilot calls at all (only the police baseline loaded) the pilot's tables are
     # built over the pilot's first month and then emptied, so they keep their columns
     built = months or [pilot_start]
@@ -401,8 +377,49 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
     if not months:
         tables = {name: df.iloc[:0].copy() for name, df in tables.items()}
         fams = {}
+    return fams, tables
+
+
+def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Boundaries,
+                  divisions: Divisions | None = None,
+                  months_changed: list[str] | None = None) -> Release:
+    """Every public table as a DataFrame. Reads the warehouse's `calls` through `con`, and
+    first brings its month tables up to date: only `months_changed` where given (a nightly
+    run's), else all."""
+    divisions = divisions or load_divisions()
+    table = load_code_table()
+    codes = [r[0] for r in con.execute(
+        "select distinct initial_call_type from calls where initial_call_type is not null").fetchall()]
+    con.register("call_groups", pd.DataFrame(
+        {"code": codes, "call_type_group": [table.group_of(c) for c in codes]},
+        columns=["code", "call_type_group"]).astype(str))
+    con.register("pilot_groups", pd.DataFrame({"call_type_group": list(config.pilot_groups)}))
+    spans = coverage_spans(config)
+    con.register("coverage_spans", spans)
+    month_sql = month_tables()
+    monthly.refresh(con, month_sql, monthly.fingerprint(
+        month_sql, pilot_groups=sorted(config.pilot_groups), spans=spans.to_dict("records"),
+        code_table=[table.version, table.rows()]), months_changed)
+
+    bounds = con.execute("select min(received_hour), max(received_hour) from calls").fetchall()[0]
+    data_through = bounds[1].date() if bounds[1] is not None else None
+    pilot_start = config.coverage[0].start.strftime("%Y-%m")
+    months = month_range(bounds[0].strftime("%Y-%m"), bounds[1].strftime("%Y-%m")) if bounds[0] else []
+    groups = sorted(set(config.pilot_groups))
+
+    log.info("publish: protecting the families")
+    # the police baseline shares nothing with the pilot's families: it is protected beside
+    # them, in a thread of its own (its cube search releases the GIL; its counts are read
+    # here, in the run's transaction)
     crosswalk = division_crosswalk(divisions, boundaries)
-    baseline, baseline_fams = baseline_tables(con, list(config.pilot_groups), pilot_start, crosswalk)
+    side = ThreadPoolExecutor(max_workers=1)
+    baseline_job = side.submit(baseline_tables, baseline_leaf_counts(con),
+                               list(config.pilot_groups), pilot_start, crosswalk)
+    try:
+        fams, tables = _pilot_tables(con, months, pilot_start, groups, data_through)
+        baseline, baseline_fams = baseline_job.result()
+    finally:
+        side.shutdown(wait=True)
     for f in baseline_fams:
         fams[f.name] = f
     tables.update({
