@@ -35,6 +35,8 @@ ALL = g.ALL
 SHOWN, HIDDEN, UNDER_MIN, NOT_PUBLISHED = "shown", "hidden", "under_minimum", "not_published"
 RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
 DETAIL_PAIRS = 12
+# detail is chosen greedily (its cells cost little each): a few cubes per count to choose from
+DETAIL_CANDIDATES = 12
 UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 
@@ -295,7 +297,7 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     # between two items of a row, and two periods or places): the same protection, checked
     # the same way, at a fraction of the search
     # (the outsider's LP frees almost none of a responder breakdown's counts: skipped there)
-    prot = protect(grid, g.costs_for(row_table), settings.min_cell(), pairs=DETAIL_PAIRS,
+    prot = protect(grid, g.costs_for(row_table), settings.min_cell(), pairs=DETAIL_PAIRS, candidates=DETAIL_CANDIDATES,
                    outsider_lp=not by)
     cells = _statuses(cells, prot, published & ~is_root, present)
     cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]

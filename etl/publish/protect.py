@@ -736,14 +736,22 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
         for t in need_choice:
             if t in covered:
                 continue
+            # of its cubes that cost detail alone, the one losing least beyond what is
+            # already lost (cells other counts' cubes hide are free to share)
+            best, best_cost = -1, np.inf
             for k in by_target[t]:
                 rows = row[cand_cells[k]]
-                rows = rows[rows >= 0]
-                if not (allowed_row[rows] & ~lost[rows]).any():
-                    chosen.append(k)
-                    lost[rows] = True
-                    covered |= set(cand_moves[k].tolist())
-                    break
+                rows = np.unique(rows[rows >= 0])
+                if (allowed_row[rows] & ~lost[rows]).any():
+                    continue
+                cost = weight[rows[~lost[rows]]].sum() + 1e-9 * len(cand_cells[k])
+                if cost < best_cost:
+                    best, best_cost = k, cost
+            if best >= 0:
+                rows = row[cand_cells[best]]
+                chosen.append(best)
+                lost[rows[rows >= 0]] = True
+                covered |= set(cand_moves[best].tolist())
         rest = [t for t in need_choice if t not in covered]
         stats["chosen_at_once"] = len(chosen)
         if rest:

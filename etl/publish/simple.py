@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from etl.publish import grid as g
-from etl.publish.families import (DETAIL_PAIRS, HIDDEN, NOT_PUBLISHED, RESPONDERS, SHOWN, Family, _frame,
+from etl.publish.families import (DETAIL_CANDIDATES, DETAIL_PAIRS, HIDDEN, NOT_PUBLISHED, RESPONDERS, SHOWN, Family, _frame,
                                   _label)
 from etl.publish.protect import Dim, Grid, protect, single_dim, tree_dim
 from etl.publish.tables import FLAG
@@ -45,7 +45,7 @@ def count_family(name: str, dims: list[Dim], leaves: pd.DataFrame, columns: list
     costs.row_weight = 1e-3 * w
     grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(), publish,
                 lower, upper, row, fixed=fixed_, given_unknown=given_)
-    prot = protect(grid, costs, settings.min_cell(), pairs=DETAIL_PAIRS,
+    prot = protect(grid, costs, settings.min_cell(), pairs=DETAIL_PAIRS, candidates=DETAIL_CANDIDATES,
                    outsider_lp=False)
     hidden = prot.hidden & publish
     withdrawn = prot.withdrawn if prot.withdrawn is not None else np.zeros(n, bool)
