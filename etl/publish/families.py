@@ -37,6 +37,8 @@ RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
 DETAIL_PAIRS = 12
 # detail is chosen greedily (its cells cost little each): a few cubes per count to choose from
 DETAIL_CANDIDATES = 12
+# what hiding a citywide detail cell costs against a district's or a call type's
+CITY_DETAIL_WEIGHT = 50.0
 UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 
@@ -297,7 +299,13 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     # between two items of a row, and two periods or places): the same protection, checked
     # the same way, at a fraction of the search
     # (the outsider's LP frees almost none of a responder breakdown's counts: skipped there)
-    prot = protect(grid, g.costs_for(row_table), settings.min_cell(), pairs=DETAIL_PAIRS, candidates=DETAIL_CANDIDATES,
+    costs = g.costs_for(row_table)
+    # citywide detail is what most readers see: a cube that hides a district's or a call
+    # type's cells is preferred to one that hides the city's (ties otherwise fall to the
+    # first found, often through the city total)
+    costs.row_weight = costs.row_weight * np.where(scope == "city", CITY_DETAIL_WEIGHT, 1.0)
+    prot = protect(grid, costs, settings.min_cell(), pairs=DETAIL_PAIRS,
+                   candidates=DETAIL_CANDIDATES,
                    outsider_lp=not by)
     cells = _statuses(cells, prot, published & ~is_root, present)
     cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]

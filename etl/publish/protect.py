@@ -538,7 +538,15 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
                                  memo)
         except _Unprotectable as exc:
             targets = np.asarray(exc.targets, np.int64)
-            units = np.unique(grid.unit[targets])
+            # the rows readers rely on least go first: withdrawing them may free the others
+            # (a lone count's district or call type row before the city's)
+            printed = targets[grid.printed[targets]]
+            if len(printed):
+                r = grid.row[printed]
+                w = np.where(r >= 0, costs.row_weight[np.clip(r, 0, None)], 0.0) if len(
+                    costs.row_weight) else np.zeros(len(printed))
+                printed = printed[w <= w.min() * (1 + 1e-9)]
+            units = np.unique(grid.unit[np.r_[printed, targets[~grid.printed[targets]]]])
             out = np.isin(grid.unit, units) & grid.printed & ~grid.fixed
             # a count outside any printed row that an equation singles out (the rest of a
             # printed total): the rows of that equation's printed members are withdrawn
@@ -591,7 +599,7 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     weight = np.asarray(costs.row_weight, np.float64) if n_rows else np.zeros(1)
     need = float(min_range - 1)
     targets = np.nonzero(small & unknown0 & ~grid.given_unknown
-                         & (grid.printed | _residual(grid)))[0]
+                         & (grid.printed | _residual(grid, primary & grid.printed)))[0]
     stats = {"cells": n, "targets": int(len(targets)), "free": 0, "lp_free": 0,
              "candidates": 0, "chained": 0}
     if len(targets) == 0:
@@ -717,6 +725,9 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     if no_way:
         log.debug("protect %s: no certificate for %d counts: %s", grid.dims[3].name,
                   len(no_way), stats)
+        for t in no_way[:12]:
+            log.debug("  no certificate: %s = %d", [grid.dims[k].nodes[grid.coords[t, k]]
+                                                    for k in range(4)], values[t])
         raise _Unprotectable(no_way)
     stats["candidates"] = len(cand_cells)
     stats["t_chain"] = round(time.perf_counter() - t0, 3)
@@ -775,18 +786,22 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     return Protection(hidden & grid.published, complement & grid.published, stats)
 
 
-def _residual(grid: Grid) -> np.ndarray:
+def _residual(grid: Grid, primary: np.ndarray) -> np.ndarray:
     """Cells not published that a published total and its other, published, parts pin
     down (the rest of a total once its printed parts are taken away): they are protected
     like hidden cells. Cells among two or more unprinted parts of every equation they are
-    in are not: no total and its printed parts single them out."""
+    in are not: no total and its printed parts single them out. Nor is one beside a
+    `primary` (a small count that is never shown, and is protected itself): every table
+    consistent with the file keeps the equation, so the cell moves with that count as its
+    own certificate moves it (with two such counts a cube could swap between them alone)."""
     eq, cell, _ = grid.equations()
     out = np.zeros(len(grid.value), bool)
     if len(eq) == 0:
         return out
     unprinted = ~grid.published[cell]
     n_unprinted = np.bincount(eq, weights=unprinted.astype(float))
-    lone = unprinted & (n_unprinted[eq] == 1)
+    n_primary = np.bincount(eq, weights=primary[cell].astype(float))
+    lone = unprinted & (n_unprinted[eq] == 1) & (n_primary[eq] != 1)
     out[cell[lone]] = True
     return out
 
