@@ -250,8 +250,11 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     cells = _label(cells, dims, ["period", "place", "group", "item"])
     keys = ["period", "place", "group"]
     if by:
-        split = cells["item"].str.split("|", n=1, expand=True)
-        cells["responder"], cells["item"] = split[0], split[1]
+        # split each distinct label once (a few dozen), not each cell's
+        codes, labels = pd.factorize(cells["item"])
+        parts = [str(x).split("|", 1) for x in labels]
+        cells["responder"] = np.array([p[0] for p in parts], dtype=object)[codes]
+        cells["item"] = np.array([p[1] for p in parts], dtype=object)[codes]
         keys.append("responder")
     cells["period_type"] = cells["period"].map(period_type)
     top = parent.cells
@@ -263,7 +266,9 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     is_root = (cells["item"] == spec.root).to_numpy()
     root_shown = (cells["parent"] == SHOWN).to_numpy()
     scope = g.scope_of(cells["place"], cells["group"])
-    grain_ok = np.array([grain(s, p) for s, p in zip(scope, cells["period_type"])])
+    pair = pd.MultiIndex.from_arrays([scope, cells["period_type"].to_numpy()])
+    codes, uniq = pd.factorize(pair)
+    grain_ok = np.array([grain(s, p) for s, p in uniq], bool)[codes]
     # the rate's denominator decides whether the row is printed as under the minimum
     den = cells[cells["item"] == spec.denominator].set_index(keys)["n"]
     row_den = den.reindex(pd.MultiIndex.from_frame(cells[keys])).fillna(0).to_numpy()

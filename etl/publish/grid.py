@@ -55,6 +55,10 @@ def aggregate(leaves: pd.DataFrame, dims: list[Dim], columns: list[str]) -> pd.D
         ids.append(codes.to_numpy(np.int64))
     n = leaves["n"].to_numpy(np.int64)
     frame = np.stack(ids, axis=1)
+    # node ids packed into one integer per cell (mixed radix), so summing equal cells is a
+    # sort of one column rather than of rows (np.unique(axis=0) sorts rows, ten times slower)
+    radix = np.array([len(d.nodes) for d in dims], np.int64)
+    weights = np.r_[np.cumprod(radix[::-1])[::-1][1:], 1].astype(np.int64)
     # one dimension at a time: each row repeated once per node holding its leaf
     for k, dim in enumerate(dims):
         lengths = np.array([len(a) for a in dim.ancestors])[frame[:, k]]
@@ -65,9 +69,9 @@ def aggregate(leaves: pd.DataFrame, dims: list[Dim], columns: list[str]) -> pd.D
         frame = frame[rep]
         frame[:, k] = nodes[starts[frame[:, k]] + offs]
         n = n[rep]
-        key, inverse = np.unique(frame, axis=0, return_inverse=True)
+        key, inverse = np.unique(frame @ weights, return_inverse=True)
         n = np.bincount(inverse.ravel(), weights=n).astype(np.int64)
-        frame = key
+        frame = (key[:, None] // weights[None, :]) % radix[None, :]
     out = pd.DataFrame(frame, columns=["d0", "d1", "d2", "d3"])
     out["n"] = n
     return out

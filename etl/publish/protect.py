@@ -55,8 +55,8 @@ CANDIDATES = 48
 # how many leaves b a cube may pair with each leaf a in one dimension (nearest first)
 PAIRS = 40
 # the complement choice's integer program stops at its best solution after this long (the
-# best found within 1% of optimal is kept; typically it ends well before)
-MILP_SECONDS = 4.0
+# best found within 1% of optimal is kept; at the pilot's volume it ends well before)
+MILP_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -864,6 +864,9 @@ def _choose(targets, cand_cells, cand_moves, row, row_lost, costs: Costs) -> lis
     res = milp(objective, constraints=LinearConstraint(a, lo, hi), integrality=integrality,
                bounds=Bounds(np.zeros(n_v), np.r_[np.ones(n_c + n_z), np.full(n_g, np.inf)]),
                options={"time_limit": MILP_SECONDS, "mip_rel_gap": 0.01})
+    log.debug("protect: integer program over %d cubes, %d rows: %s, objective %.4g, gap %s",
+              n_c, n_z, res.message, res.fun if res.x is not None else float("nan"),
+              getattr(res, "mip_gap", None))
     if res.x is not None:
         return [k for k in range(n_c) if res.x[k] > 0.5]
     # no solution within the time allowed: each count takes its cheapest cube (every count

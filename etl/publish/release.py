@@ -89,8 +89,10 @@ def _leaves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if df.empty:
         return df.assign(kind=pd.Series(dtype=str), value=pd.Series(dtype=str)).astype(
             {"month": str, "place": str, "group": str, "responder": str, "item": str})
-    kv = df["item"].str.split(":", n=1, expand=True)
-    df["kind"], df["value"] = kv[0], kv[1]
+    codes, labels = pd.factorize(df["item"])  # split each distinct item once
+    parts = [str(x).split(":", 1) for x in labels]
+    df["kind"] = np.array([p[0] for p in parts], dtype=object)[codes]
+    df["value"] = np.array([p[1] if len(p) > 1 else None for p in parts], dtype=object)[codes]
     return df
 
 
