@@ -763,6 +763,9 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
                 chosen.append(best)
                 lost[rows[rows >= 0]] = True
                 covered |= set(cand_moves[best].tolist())
+        if chosen:
+            chosen, lost = _share(chosen, by_target, cand_target, cand_cells, cand_moves, row,
+                                  row_lost, allowed_row, weight, set(need_choice))
         rest = [t for t in need_choice if t not in covered]
         stats["chosen_at_once"] = len(chosen)
         if rest:
@@ -875,6 +878,64 @@ def _choose(targets, cand_cells, cand_moves, row, row_lost, costs: Costs) -> lis
     cost = objective[:n_c] + np.array([costs.row_weight[np.asarray(list(rows), np.int64)].sum()
                                        if len(rows) else 0.0 for rows in cand_rows])
     return sorted({min(ks, key=lambda k: cost[k]) for ks in by_target if ks})
+
+
+def _share(chosen, by_target, cand_target, cand_cells, cand_moves, row, row_lost, allowed_row,
+           weight, targets, passes: int = 3):
+    """Improve a greedy choice of cubes: each count in turn gives up its cube for the one of
+    its own that hides least beyond what every other chosen cube hides, as long as every
+    count stays protected (a count chosen early took the cube cheapest then, before the
+    cells later counts' cubes hide were known: many counts can share one complement)."""
+    n = len(row_lost)
+    rows_of = {}
+
+    def rows(k):
+        if k not in rows_of:
+            r = row[cand_cells[k]]
+            rows_of[k] = np.unique(r[r >= 0])
+        return rows_of[k]
+
+    hold = np.zeros(n, np.int64)  # chosen cubes hiding each row
+    cover: dict[int, int] = {}    # chosen cubes protecting each count
+    for k in chosen:
+        hold[rows(k)] += 1
+        for t in set(cand_moves[k].tolist()) & targets:
+            cover[t] = cover.get(t, 0) + 1
+    chosen = list(chosen)
+    for _ in range(passes):
+        changed = False
+        for i, k in enumerate(chosen):
+            t = cand_target[k]
+            mine = set(cand_moves[k].tolist()) & targets
+            alone = {x for x in mine if cover.get(x, 0) == 1}
+            hold[rows(k)] -= 1
+            free = row_lost | (hold > 0)
+
+            def extra(j):
+                r = rows(j)
+                return weight[r[~free[r]]].sum() + 1e-9 * len(cand_cells[j])
+
+            best, best_cost = k, extra(k)
+            for j in by_target.get(t, []):
+                if j == k or not alone <= set(cand_moves[j].tolist()):
+                    continue
+                r = rows(j)
+                if (allowed_row[r] & ~free[r]).any():
+                    continue
+                c = extra(j)
+                if c < best_cost - 1e-12:
+                    best, best_cost = j, c
+            hold[rows(best)] += 1
+            if best != k:
+                for x in mine:
+                    cover[x] -= 1
+                for x in set(cand_moves[best].tolist()) & targets:
+                    cover[x] = cover.get(x, 0) + 1
+                chosen[i] = best
+                changed = True
+        if not changed:
+            break
+    return chosen, row_lost | (hold > 0)
 
 
 def _certificates(targets, chosen, cand_cells, cand_moves) -> dict[int, np.ndarray]:
