@@ -209,6 +209,10 @@ class DetailSpec:
     children: dict[str, list[str]]
     den: str = ""
     responders: tuple[str, ...] = ()
+    # a rare item (an event): where a responder's citywide pilot-to-date count of it is
+    # under the minimum cell for every quarter on average, that responder's breakdown is
+    # printed citywide for pilot to date only
+    rare: str = ""
 
     @property
     def denominator(self) -> str:
@@ -269,6 +273,8 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     pair = pd.MultiIndex.from_arrays([scope, cells["period_type"].to_numpy()])
     codes, uniq = pd.factorize(pair)
     grain_ok = np.array([grain(s, p) for s, p in uniq], bool)[codes]
+    if spec.rare and by:
+        grain_ok &= ~_rare_rows(cells, spec.rare, scope)
     # the rate's denominator decides whether the row is printed as under the minimum
     den = cells[cells["item"] == spec.denominator].set_index(keys)["n"]
     row_den = den.reindex(pd.MultiIndex.from_frame(cells[keys])).fillna(0).to_numpy()
@@ -319,6 +325,19 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     log.info("publish: %s, %d cells, %d hidden in %.2f s", spec.name, len(cells),
              int(prot.hidden.sum()), prot.stats.get("seconds", 0))
     return Family(spec.name, cells, prot.stats)
+
+
+def _rare_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:
+    """Rows not printed for responders for whom `item` is rare: its citywide pilot-to-date
+    count spread over the quarters is under the minimum cell. Such an event is a handful in
+    most periods and places, every one of them hidden, and their protection would reach
+    into the citywide pilot-to-date figure readers come for; printed there alone, that
+    figure needs none. The decision rests on the pilot-to-date count alone."""
+    n_quarters = cells.loc[(cells["period_type"] == "quarter").to_numpy(), "period"].nunique()
+    city_ptd = (cells["period"] == "pilot_to_date").to_numpy() & (scope == "city")
+    ptd = cells[city_ptd & (cells["item"] == item).to_numpy()].set_index("responder")["n"]
+    rare = set(ptd.index[ptd < settings.min_cell() * max(n_quarters, 1)])
+    return cells["responder"].isin(rare).to_numpy() & ~city_ptd
 
 
 def _below(children: dict[str, list[str]], node: str) -> list[str]:

@@ -154,6 +154,7 @@ def _families(leaves: pd.DataFrame, months: list[str], pilot_start: str,
     for event in OUTCOME_EVENTS + INVOLVEMENT:
         spec = F.DetailSpec(event, "responses", {"responses": ["recorded", "unknown"],
                                                  "recorded": ["true", "false"]}, den="recorded",
+                            rare="true",
                             responders=("civilian_team",) if event in INVOLVEMENT else DETAIL_RESPONDERS)
         detail[event] = (lambda spec=spec, event=event: F.detail_family(
             spec, kind_leaves(event), period, kind, groups, fam["responses"],
