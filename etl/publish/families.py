@@ -254,11 +254,7 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     cells = _label(cells, dims, ["period", "place", "group", "item"])
     keys = ["period", "place", "group"]
     if by:
-        # split each distinct label once (a few dozen), not each cell's
-        codes, labels = pd.factorize(cells["item"])
-        parts = [str(x).split("|", 1) for x in labels]
-        cells["responder"] = np.array([p[0] for p in parts], dtype=object)[codes]
-        cells["item"] = np.array([p[1] for p in parts], dtype=object)[codes]
+        cells["responder"], cells["item"] = g.split_labels(cells["item"], "|")
         keys.append("responder")
     cells["period_type"] = cells["period"].map(period_type)
     top = parent.cells

@@ -577,8 +577,8 @@ def protect(grid: Grid, costs: Costs, min_cell: int, min_range: int = MIN_RANGE,
 
 
 def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
-                  candidates: int, pairs: int = PAIRS, outsider_lp: bool = True,
-                  memo: dict | None = None) -> Protection:
+                  candidates: int, pairs: int, outsider_lp: bool, memo: dict) -> Protection:
+    """One attempt; `memo` carries what earlier attempts learnt (see protect)."""
     t0 = time.perf_counter()
     n = len(grid.value)
     values = grid.value
@@ -638,7 +638,6 @@ def _protect_once(grid: Grid, costs: Costs, min_cell: int, min_range: int,
     found: dict[int, list] = {}
     dear: list[int] = []
     lost_set = frozenset(np.nonzero(row_lost)[0].tolist())
-    memo = {"open": set(), "found": {}, "chained": set()} if memo is None else memo
     for t in targets:
         if int(t) in memo["open"]:
             stats["free"] += 1

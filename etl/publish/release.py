@@ -29,6 +29,7 @@ from etl.publish import families as F
 from etl.publish import simple, tables as T
 from etl.publish.baseline import baseline_tables
 from etl.publish.baseline import leaf_counts as baseline_leaf_counts
+from etl.publish.grid import split_labels
 from etl.publish.periods import month_range, period_bridge, period_dim
 from etl.publish.protect import UNBOUNDED
 from etl.publish.quantiles import (HOUR_BAND_GROUPINGS, INTERVAL_STATES, INTERVALS,
@@ -89,10 +90,7 @@ def _leaves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if df.empty:
         return df.assign(kind=pd.Series(dtype=str), value=pd.Series(dtype=str)).astype(
             {"month": str, "place": str, "group": str, "responder": str, "item": str})
-    codes, labels = pd.factorize(df["item"])  # split each distinct item once
-    parts = [str(x).split(":", 1) for x in labels]
-    df["kind"] = np.array([p[0] for p in parts], dtype=object)[codes]
-    df["value"] = np.array([p[1] if len(p) > 1 else None for p in parts], dtype=object)[codes]
+    df["kind"], df["value"] = split_labels(df["item"], ":")
     return df
 
 
