@@ -20,6 +20,10 @@ DEMO_SEED = 7
 
 st.set_page_config(page_title="Crisis Response Outcomes · Los Angeles", page_icon=":material/diversity_3:",
                    layout="wide")
+# A fresh server runs its first script through Streamlit's pages-folder mode; widgets drawn
+# there get other ids than in st.navigation's mode, so the visitor's first choice would be
+# lost (and the language control come back empty). Switch first and start again.
+ui.use_navigation_mode()
 
 
 def build_demo_public_file() -> None:

@@ -32,15 +32,33 @@ def _sql(name: str) -> str:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the public file read-only; a clear error when there is none to open."""
+    """Open the public file read-only; a clear error when there is none to open.
+
+    The file is attached to a database of the connection's own, not opened by path: DuckDB
+    hands back the database already open for a path while any connection to it lives, so
+    a file swapped in under the same name would never be seen by a running app. Every
+    published table is a view in that database (cursors, one per query, see them too).
+    Nothing else can be reached: no other files, no Python objects by name
+    (replacement scans), and the settings are locked."""
     if not Path(path).exists():
         raise PublicFileError(
             f"no public file at {path}: build one with 'uv run etl run --config sources.toml' "
             "(or 'uv run etl demo --out DIR' first), or set OUTCOMES_DB to an existing file")
+    con = duckdb.connect(":memory:")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con.execute("attach $p as pub (read_only)", {"p": str(path)})
+        names = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'pub'").fetchall()]
+        if "catalog" not in names:
+            raise duckdb.CatalogException("no catalog table")
+        for name in names:
+            con.execute(f'create view "{name}" as select * from pub.main."{name}"')
+        con.execute("set enable_external_access = false")
+        con.execute("set python_enable_replacements = false")
+        con.execute("set lock_configuration = true")
         con.execute("select count(*) from catalog").fetchall()
     except duckdb.Error as exc:
+        con.close()
         raise PublicFileError(
             f"{path} cannot be read as a public file ({type(exc).__name__}); rebuild it with "
             "'uv run etl run --config sources.toml'") from exc

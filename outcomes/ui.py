@@ -6,6 +6,7 @@ Pages call these and draw; they hold no SQL and open no files.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,20 +27,36 @@ from outcomes.view import CALL_TYPE_GROUPS, DISTRICTS, LANGUAGES, View, from_par
 FILTER_KEYS = ("period_type", "period", "district", "call_type_group", "responder_type", "lang")
 
 
-def db_token() -> tuple[str, int]:
-    """Identifies the public file's current version: a swapped-in file gets a new token,
-    so connections and cached answers never outlive the file they came from."""
+Token = tuple[str, int, int, int]
+_last = {"token": None}
+_last_lock = threading.Lock()
+
+
+def db_token() -> Token:
+    """Identifies the public file's current version (path, inode, mtime, size): a file
+    swapped in gets a new token, so connections and cached answers never outlive the file
+    they came from. The first run to see a new token drops what the old file gave (other
+    sessions' queries in flight keep their cursor, and the old file, until they finish)."""
     path = settings.public_db()
-    return str(path), path.stat().st_mtime_ns
+    st_ = path.stat()
+    token = (str(path), st_.st_ino, st_.st_mtime_ns, st_.st_size)
+    with _last_lock:
+        if _last["token"] != token:
+            if _last["token"] is not None:
+                _cached.clear()
+                _spec.clear()
+                _connection.clear()
+            _last["token"] = token
+    return token
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(token: tuple[str, int]):
+def _connection(token: Token):
     return queries.connect(Path(token[0]))
 
 
 @st.cache_data(max_entries=4000, show_spinner=False)
-def _cached(token: tuple[str, int], name: str, args: tuple, kwargs: tuple):
+def _cached(token: Token, name: str, args: tuple, kwargs: tuple):
     cursor = _connection(token).cursor()  # one cursor per query: sessions run in threads
     try:
         return getattr(queries, name)(cursor, *args, **dict(kwargs))
@@ -52,14 +69,23 @@ def query(name: str, *args, **kwargs):
     return _cached(db_token(), name, args, tuple(sorted(kwargs.items())))
 
 
+def use_navigation_mode() -> None:
+    """Until its first st.navigation call a server runs scripts in Streamlit's pages-folder
+    mode (this project has a pages/ folder): switch to navigation mode and rerun, before
+    anything is drawn under the other mode's widget ids."""
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory is not False:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def view() -> View:
     if "view" not in st.session_state:
         # The first request to a fresh server, on a deep link (/map), runs that page file
         # straight from pages/ (Streamlit's folder mode) before any st.navigation call has
         # switched the server to dashboard.py's navigation. Switch now and rerun, so the
         # entry script (filters, banner) runs and then routes to the same page.
-        from streamlit.runtime.pages_manager import PagesManager
-        PagesManager.uses_pages_directory = False
+        use_navigation_mode()
         st.rerun()
     return st.session_state["view"]
 
@@ -272,7 +298,7 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {
 
 
 @st.cache_data(max_entries=1000, show_spinner=False)
-def _spec(token: tuple[str, int], builder: str, args: tuple, kwargs: tuple) -> dict:
+def _spec(token: Token, builder: str, args: tuple, kwargs: tuple) -> dict:
     return BUILDERS[builder](*args, **dict(kwargs)).to_dict()
 
 

@@ -1,6 +1,7 @@
 """The read side against a real public file: every value comes back as published, every
 value is bound (no text reaches SQL), and only catalog tables can be read whole."""
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -80,9 +81,49 @@ def test_missing_or_broken_file_gives_a_clear_error(tmp_path):
         queries.connect(broken)
 
 
-def test_connection_is_read_only(con):
+def test_connection_is_read_only(con, app_public_file, tmp_path):
+    """The public file is attached read-only; nothing but it can be reached."""
+    before = app_public_file.read_bytes()
+    for sql in ('create table pub.x as select 1', 'drop table pub.main."catalog"',
+                'delete from pub.main."catalog"'):
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+    cur = con.cursor()
     with pytest.raises(duckdb.Error):
-        con.execute("create table x as select 1")
+        cur.execute("select * from read_csv('/etc/passwd')")
+    with pytest.raises(duckdb.Error):
+        cur.execute("attach $p as other", {"p": str(tmp_path / "other.duckdb")})
+    with pytest.raises(duckdb.Error):
+        cur.execute("set enable_external_access = true")
+    frame = pd.DataFrame({"x": [1]})  # noqa: F841 - what a replacement scan would find
+    with pytest.raises(duckdb.Error):
+        cur.execute("select * from frame")
+    assert app_public_file.read_bytes() == before
+    assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_a_swapped_file_is_seen_by_a_new_connection(tmp_path):
+    """DuckDB shares a database per path while a connection to it is open: a file swapped
+    in under the same name must still be read by the next connection, the old one kept
+    working on the file it opened."""
+    live = tmp_path / "public.duckdb"
+
+    def release(v):
+        new = tmp_path / "new.duckdb"
+        c = duckdb.connect(str(new))
+        c.execute(f"create table catalog as select {v} as v")
+        c.close()
+        os.replace(new, live)
+
+    release(1)
+    old = queries.connect(live)
+    old_cursor = old.cursor()
+    for v in (2, 3, 4):
+        release(v)
+        new = queries.connect(live)
+        assert new.cursor().execute("select v from catalog").fetchall() == [(v,)]
+        assert old_cursor.execute("select v from catalog").fetchall() == [(1,)]
+        new.close()
 
 
 def test_district_labels_sit_inside_their_district(con):

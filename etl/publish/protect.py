@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 import highspy
 import numba
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 log = logging.getLogger(__name__)
@@ -54,9 +53,13 @@ UNBOUNDED = float(2 ** 40)
 CANDIDATES = 48
 # how many leaves b a cube may pair with each leaf a in one dimension (nearest first)
 PAIRS = 40
-# the complement choice's integer program stops at its best solution after this long (the
-# best found within 1% of optimal is kept; at the pilot's volume it ends well before)
-MILP_SECONDS = 2.0
+# The complement choice's integer program stops at its best solution after this many
+# branch-and-bound nodes (or within 1% of optimal). A node limit, not a time limit: the same
+# warehouse must give the same public file on any machine under any load (a time limit made
+# a rebuild on a busy CI runner hide different cells). The time limit is only a safety net;
+# when it is hit the deterministic greedy choice is used instead of whatever was found.
+MILP_NODES = 500
+MILP_SAFETY_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -860,23 +863,54 @@ def _choose(targets, cand_cells, cand_moves, row, row_lost, costs: Costs) -> lis
         lo.append(-np.inf)
         hi.append(max(float(costs.grain_budget[g] - lost0[g]), 0.0))
         r += 1
-    a = coo_matrix((v_i, (r_i, c_i)), shape=(r, n_v)).tocsr()
-    integrality = np.zeros(n_v)
-    integrality[:n_c] = 1
-    res = milp(objective, constraints=LinearConstraint(a, lo, hi), integrality=integrality,
-               bounds=Bounds(np.zeros(n_v), np.r_[np.ones(n_c + n_z), np.full(n_g, np.inf)]),
-               options={"time_limit": MILP_SECONDS, "mip_rel_gap": 0.01})
-    log.debug("protect: integer program over %d cubes, %d rows: %s, objective %.4g, gap %s",
-              n_c, n_z, res.message, res.fun if res.x is not None else float("nan"),
-              getattr(res, "mip_gap", None))
-    if res.x is not None:
-        return [k for k in range(n_c) if res.x[k] > 0.5]
-    # no solution within the time allowed: each count takes its cheapest cube (every count
-    # is still protected; the choice is only less economical)
-    log.warning("protect: complements chosen greedily (%s)", res.message)
+    a = coo_matrix((v_i, (r_i, c_i)), shape=(r, n_v)).tocsc()
+    upper = np.r_[np.ones(n_c + n_z), np.full(n_g, highspy.kHighsInf)]
+    x = _solve_milp(objective, a, np.asarray(lo, float), np.asarray(hi, float), upper, n_c)
+    if x is not None:
+        return [k for k in range(n_c) if x[k] > 0.5]
+    # no solution within the limits: each count takes its cheapest cube (every count is
+    # still protected; the choice is only less economical)
+    log.warning("protect: complements chosen greedily")
     cost = objective[:n_c] + np.array([costs.row_weight[np.asarray(list(rows), np.int64)].sum()
                                        if len(rows) else 0.0 for rows in cand_rows])
     return sorted({min(ks, key=lambda k: cost[k]) for ks in by_target if ks})
+
+
+def _solve_milp(objective, a, row_lower, row_upper, col_upper, n_integer) -> np.ndarray | None:
+    """Minimise objective @ x, row_lower <= a x <= row_upper, 0 <= x <= col_upper, the first
+    n_integer columns integer. The best solution found within MILP_NODES nodes, or None when
+    there is none or the safety time limit cut the search short (its result would depend on
+    the machine's speed)."""
+    n_v = len(objective)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_v, a.shape[0]
+    lp.col_cost_ = objective
+    lp.col_lower_ = np.zeros(n_v)
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
+    lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_integer + \
+        [highspy.HighsVarType.kContinuous] * (n_v - n_integer)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_max_nodes", MILP_NODES)
+    h.setOptionValue("mip_rel_gap", 0.01)
+    h.setOptionValue("time_limit", MILP_SAFETY_SECONDS)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    log.debug("protect: integer program over %d cubes, %d other columns: %s after %d nodes, "
+              "objective %.4g, gap %.3g", n_integer, n_v - n_integer, h.modelStatusToString(status),
+              info.mip_node_count, info.objective_function_value, info.mip_gap)
+    found = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if status == highspy.HighsModelStatus.kTimeLimit or not found:
+        return None
+    return np.asarray(h.getSolution().col_value)
 
 
 def _share(chosen, by_target, cand_target, cand_cells, cand_moves, row, row_lost, allowed_row,
