@@ -18,7 +18,10 @@ from outcomes.i18n import t
 DEMO_CALLS = 200_000
 DEMO_SEED = 7
 
-st.set_page_config(page_title="Crisis Response Outcomes · Los Angeles", page_icon=":material/diversity_3:",
+# the icon is served by this server: a ":material/...:" page icon is drawn from a font host
+# elsewhere, which every visitor's browser would then contact
+st.set_page_config(page_title="Crisis Response Outcomes · Los Angeles",
+                   page_icon=str(settings.PROJECT_ROOT / "outcomes" / "static" / "icon.png"),
                    layout="wide")
 # A fresh server runs its first script through Streamlit's pages-folder mode; widgets drawn
 # there get other ids than in st.navigation's mode, so the visitor's first choice would be

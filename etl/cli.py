@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-lapd", action="store_true",
                    help="leave out the LAPD Calls for Service export (the police baseline)")
 
-    r = sub.add_parser("run", help="full pipeline; exit 0 ok, non-zero = failed, old file kept")
+    r = sub.add_parser("run", help="full pipeline; exit 0 ok, 1 failed (old file kept), "
+                                   "2 bad configuration, 3 another run in progress")
     r.add_argument("--config", required=True, type=Path, help="sources.toml")
     r.add_argument("--db", type=Path, help="public file (default OUTCOMES_DB)")
     r.add_argument("--warehouse", type=Path, help="warehouse file (default OUTCOMES_WAREHOUSE)")
@@ -77,9 +78,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# exit codes an operator (or a timer) watches; the last log line says which
+EXIT_OK = 0
+EXIT_FAILED = 1      # the run failed closed: the previous public file is still served
+EXIT_CONFIG = 2      # bad configuration (sources.toml, mapping, key): fix it, nothing ran
+EXIT_LOCKED = 3      # another run holds the lock: nothing was changed
+RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "mode", "files_read",
+               "rows_in", "rows_out", "rows_quarantined", "data_through", "message"]
+
+
 def status(db: Path, warehouse: Path) -> dict:
+    """What was published and the last runs. Takes no lock: while a run holds the
+    warehouse, the runs come from the public file's own run log (without messages)."""
     import duckdb
+
+    from etl.runlock import holder_if_running
     out: dict = {"public_db": str(db), "warehouse": str(warehouse)}
+    running = holder_if_running(warehouse)
+    if running:
+        out["running"] = {"run_id": running.run_id, "pid": running.pid,
+                          "started_at": running.started_at}
     if db.exists():
         con = duckdb.connect(str(db), read_only=True)
         try:
@@ -87,15 +105,20 @@ def status(db: Path, warehouse: Path) -> dict:
                                   where status = 'ok' order by started_at desc limit 1""").fetchone()
             out["published"] = {"run_id": last[0], "updated": last[1], "data_through": last[2]}
             out["tables"] = [r[0] for r in con.execute("select table_name from catalog").fetchall()]
+            if running:
+                cols = [c for c in RUN_COLUMNS if c != "message"]
+                rows = con.execute(f"select {', '.join(cols)} from runs "
+                                   "order by started_at desc limit 10").fetchall()
+                out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r)),
+                                    message=None) for r in rows]
         finally:
             con.close()
     else:
         out["published"] = None
-    if warehouse.exists():
+    if warehouse.exists() and not running:
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
-            cols = ["run_id", "started_at", "finished_at", "status", "mode", "files_read",
-                    "rows_in", "rows_out", "rows_quarantined", "data_through", "message"]
+            cols = RUN_COLUMNS
             rows = con.execute(f"select {', '.join(cols)} from runs order by started_at desc limit 10").fetchall()
             out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r))) for r in rows]
             has_q = con.execute("select count(*) from information_schema.tables "
@@ -124,6 +147,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(st, default=str, indent=2))
         return 0
+    if st.get("running"):
+        r = st["running"]
+        print(f"a run is in progress: {r['run_id']} (PID {r['pid']}, started {r['started_at']}); "
+              "the runs below are those the public file records")
     pub = st.get("published")
     if pub:
         print(f"public file {db}: data through {pub['data_through']}, updated {pub['updated']}")
@@ -204,13 +231,21 @@ def main(argv: list[str] | None = None) -> int:
     from etl.districts import BoundaryError
     from etl.extract import SchemaDriftError
     from etl.pipeline import RunFailed
+    from etl.runlock import RunLocked
     from etl.sources import ConfigError
     handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status, "boundaries": cmd_boundaries}
     try:
         return handlers[args.command](args)
-    except (RunFailed, ConfigError, HmacKeyError, BoundaryError, SchemaDriftError) as exc:
-        print(f"etl {args.command} failed: {exc}", file=sys.stderr)
-        return 1
+    except RunLocked as exc:
+        print(f"etl {args.command}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (ConfigError, HmacKeyError) as exc:
+        print(f"etl {args.command}: bad configuration, nothing ran: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (RunFailed, BoundaryError, SchemaDriftError) as exc:
+        print(f"etl {args.command} failed, the previous public file is kept: {exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

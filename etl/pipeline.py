@@ -8,13 +8,14 @@ it was. The run is logged in the warehouse either way.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -32,8 +33,9 @@ from etl.extract import extract, list_files
 from etl.publish import build_release
 from etl.publish.simple import quarantine_counts, run_counts
 from etl.sources import load_config
-from etl.swap import (build_parquet_release, check_public, swap_into_place, swap_release,
-                      write_public)
+from etl.runlock import RunLock, checkpoint, remove_litter
+from etl.swap import (build_parquet_release, check_public, release_folder, swap_into_place,
+                      swap_release, write_public)
 from etl.validate import validate
 from outcomes import catalog as cat
 from outcomes import settings
@@ -155,8 +157,43 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
 
     config = load_config(config_path)  # configuration errors need no run log
     key = resolve_key(config.hmac_key_file)
-    con = connect_warehouse(warehouse_path)
-    wh.ensure_schema(con)
+    # one writer: a second run stops here, having changed nothing (RunLocked)
+    with RunLock([warehouse_path, db], report.run_id) as lock:
+        removed = remove_litter(db)
+        if removed:
+            log.info("removed %d temporary file(s) left by runs that did not finish, e.g. %s",
+                     len(removed), removed[0].name)
+        con = connect_warehouse(warehouse_path)
+        wh.ensure_schema(con)
+        _record_unfinished(con, lock, report.run_id)
+        return _run_locked(con, config, key, db, report, rebuild, now, bar)
+
+
+def _record_unfinished(con: duckdb.DuckDBPyConnection, lock: RunLock, run_id: str) -> None:
+    """Runs the log does not show as ended: killed before their warehouse commit (nothing
+    of theirs was kept), or after it, before their release was swapped in (this run
+    publishes their data: every run publishes the whole warehouse)."""
+    logged = dict(con.execute("select run_id, status from runs").fetchall())
+    for h in lock.unfinished:
+        if h.run_id not in logged:
+            con.execute("""insert into runs by name select $id as run_id, $s::timestamptz as started_at,
+                           'killed' as status, $m as message, $f as failure""",
+                        {"id": h.run_id, "s": h.started_at, "f": "stopped before it finished",
+                         "m": f"stopped before it finished (PID {h.pid}); nothing of it was "
+                              f"kept, the public file stayed as it was"})
+            log.warning("run %s (PID %d, started %s) stopped before it finished; recorded",
+                        h.run_id, h.pid, h.started_at)
+    for (rid,) in con.execute("select run_id from runs where status = 'committed'").fetchall():
+        con.execute("""update runs set status = 'interrupted', failure = $f, message = $m
+                       where run_id = $id""",
+                    {"id": rid, "f": "stopped after its warehouse commit",
+                     "m": f"stopped after its warehouse commit, before its release was swapped "
+                          f"in; run {run_id} publishes its data"})
+        log.warning("run %s stopped after its warehouse commit; this run publishes its data", rid)
+
+
+def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, now: datetime,
+                bar) -> RunReport:
     try:
         boundaries = load_boundaries()
         divisions = load_divisions()  # fails closed, like missing council districts
@@ -187,7 +224,9 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         con.execute("begin transaction")
         with _step(report, "extract+validate", bar):
             extract(con, new_files)
+            checkpoint("extract")
             kept, bad = validate(con, now)
+            checkpoint("validate")
             report.rows_in, report.rows_out, report.rows_quarantined = kept + bad, kept, bad
             con.execute("""insert into run_sources select $r, _source, count(*),
                            count(*) filter (where reason is not null)
@@ -226,6 +265,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                         "null, run_id from new_files")
             con.unregister("new_files")
             wh.set_meta(con, "key_fingerprint", fp)
+            checkpoint("warehouse")
         with _step(report, "publish", bar):
             release = build_release(con, config, boundaries, divisions, months_changed)
             report.data_through = release.data_through
@@ -238,9 +278,13 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                 con, report.run_id, bool(this_run["rows_quarantined"].notna().all()))
             tables["catalog"] = pd.DataFrame(cat.rows(boundaries.plan))
         with _step(report, "check+swap", bar):
+            checkpoint("publish")
             tmp = db.with_name(db.name + f".tmp-{report.run_id}")
             db.parent.mkdir(parents=True, exist_ok=True)
-            release_tmp = db.parent / f"release.tmp-{report.run_id}"
+            release_dir = release_folder(db, report.run_id, report.started_at)
+            release_tmp = release_dir.with_name(f"{release_dir.name}.tmp-{report.run_id}")
+            release_tmp.parent.mkdir(parents=True, exist_ok=True)
+            swapped = False
             try:
                 # the Parquet copy is written beside the DuckDB file, at the same time
                 with ThreadPoolExecutor(max_workers=1) as worker:
@@ -248,14 +292,24 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
                     write_public(tables, tmp)
                     check_public(tmp)
                     parquet.result()
+                checkpoint("checked")
+                os.replace(release_tmp, release_dir)  # complete; not yet the live release
+                # the run's log row commits with its data: a kill from here on leaves a
+                # 'committed' run, which the next run finds and publishes
+                _log_run(con, replace(report, status="committed"))
                 con.execute("commit")
+                checkpoint("committed")
                 swap_into_place(tmp, db)
-                swap_release(release_tmp, db.parent / "release")
+                swapped = True
+                checkpoint("public swapped")
+                swap_release(release_dir, db.parent / "release")
             finally:
                 if tmp.exists():
                     tmp.unlink()
                 if release_tmp.exists():
                     shutil.rmtree(release_tmp)
+                if not swapped and release_dir.exists():
+                    shutil.rmtree(release_dir)  # never live: not one of the releases
     except BaseException as exc:
         try:
             con.execute("rollback")
@@ -265,14 +319,22 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         report.finished_at = datetime.now(timezone.utc)
         report.message = str(exc) or type(exc).__name__
         report.failure = failure_category(exc)
-        _log_run(con, report)
+        if con.execute("select count(*) from runs where run_id = $id",
+                       {"id": report.run_id}).fetchone()[0]:
+            # failed after its warehouse commit: the row stays 'committed', and the next
+            # run publishes its data
+            con.execute("update runs set message = $m where run_id = $id",
+                        {"m": report.message[:2000], "id": report.run_id})
+        else:
+            _log_run(con, report)
         con.close()
         bar.close()
         if isinstance(exc, (RunFailed, KeyboardInterrupt)):
             raise
         raise RunFailed(report.message, category=report.failure) from exc
     report.finished_at = report.finished_at or datetime.now(timezone.utc)
-    _log_run(con, report)
+    con.execute("update runs set status = $s, finished_at = $f where run_id = $id",
+                {"s": report.status, "f": report.finished_at, "id": report.run_id})
     con.close()
     bar.close()
     log.info("run %s ok: %d rows in, %d kept, %d quarantined, data through %s",

@@ -10,11 +10,13 @@ import json
 import os
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from etl.runlock import checkpoint
 from outcomes import catalog as cat
 from outcomes import settings
 
@@ -90,7 +92,8 @@ def swap_into_place(tmp: Path, live: Path) -> None:
 
 def build_parquet_release(tables: dict[str, pd.DataFrame], tmp: Path) -> None:
     """The same release as Parquet (partitioned by period_type where there is one) + catalog
-    JSON, written to `tmp`; `swap_release` puts it in place."""
+    JSON, written to `tmp` (renamed to its release folder once complete; `swap_release`
+    then points data/release at it)."""
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
@@ -111,13 +114,30 @@ def build_parquet_release(tables: dict[str, pd.DataFrame], tmp: Path) -> None:
         tables["catalog"].to_dict(orient="records"), indent=2, default=str))
 
 
-def swap_release(tmp: Path, live_dir: Path) -> None:
-    """Replace the Parquet release folder: two renames, the old one removed after."""
-    old = live_dir.with_name(live_dir.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if live_dir.exists():
-        os.replace(live_dir, old)
-    os.replace(tmp, live_dir)
-    if old.exists():
-        shutil.rmtree(old)
+RELEASES_KEPT = 5
+
+
+def release_folder(public_db: Path, run_id: str, when: datetime) -> Path:
+    """Where a run's Parquet release is written: its own dated folder under releases/."""
+    return public_db.parent / "releases" / f"{when:%Y%m%dT%H%M%SZ}-{run_id}"
+
+
+def swap_release(built: Path, live: Path, keep: int = RELEASES_KEPT) -> None:
+    """Point `live` (data/release) at the finished release folder `built` in one step: a
+    symbolic link made beside it and renamed over it, so a reader finds the old release or
+    the new one, never none. The newest `keep` releases stay; older ones are removed."""
+    live.parent.mkdir(parents=True, exist_ok=True)
+    if live.exists() and not live.is_symlink():
+        # a folder from before releases were kept apart: it becomes one of them (the one
+        # moment with no release/, once)
+        os.replace(live, built.parent / f"00000000T000000Z-{int(live.stat().st_mtime)}")
+    link = live.with_name(f"{live.name}.next-{built.name}")
+    link.unlink(missing_ok=True)
+    link.symlink_to(os.path.relpath(built, live.parent))
+    checkpoint("release linked")
+    os.replace(link, live)
+    current = live.resolve()
+    folders = sorted(p for p in built.parent.iterdir() if p.is_dir() and ".tmp-" not in p.name)
+    for old in folders[:-keep] if keep else []:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)

@@ -198,8 +198,10 @@ TABLES: tuple[Table, ...] = (
           "Input rows of the latest run.", "Rows that failed a check, by first reason."),
     Table("runs", "Run log", "run_id",
           "started_at,finished_at,status,mode,rows_in,rows_out,rows_quarantined,data_through,failure",
-          "ETL runs.", "Each run of the pipeline; failed runs kept the previous public file and "
-          "are named by a failure category only."),
+          "ETL runs.", "Each run of the pipeline. status: ok (published); failed (the "
+          "previous public file was kept; named by a failure category only); killed (stopped "
+          "before it finished, nothing of it kept); interrupted (stopped after its warehouse "
+          "commit: the next run published its data)."),
     Table("catalog", "This catalog", "table_name",
           "title,grain,measures,universe,description,estimate,boundary_plan",
           "The published tables.",

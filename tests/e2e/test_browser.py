@@ -397,6 +397,22 @@ def test_a_running_app_shows_each_new_release(pages: Pages, app_public_file: Pat
             raise AssertionError(f"{exc}\n--- server output ---\n{server.log_tail()}") from exc
 
 
+def test_no_request_leaves_the_server(pages: Pages, app_server: Server) -> None:
+    """A visitor's browser contacts this server only: no font host, CDN or tracker learns
+    who reads the dashboard, and the page works with no other host reachable."""
+    page = pages.new()
+    asked: list[str] = []
+    page.on("request", lambda req: asked.append(req.url))
+    for path in ("", "map", "outcomes"):
+        open_page(page, app_server, path)
+    own = urlsplit(app_server.url).netloc
+    elsewhere = sorted({u for u in asked if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+                        and urlsplit(u).netloc != own})
+    assert asked and not elsewhere, elsewhere
+    icon = page.locator("link[rel*=icon]").first.get_attribute("href")
+    assert icon and not icon.startswith("http") or urlsplit(icon).netloc == own, icon
+
+
 def test_spanish(pages: Pages, app_server: Server) -> None:
     """?lang=es puts the Spanish catalog on screen: page title, navigation and filters."""
     page = pages.new()
