@@ -9,10 +9,11 @@ after a think time, and after a few pages leaves; a new visitor arrives in its p
 machine, so the CPU measured is the server's (the clients parse every message they get,
 which costs a little CPU too).
 
-Printed: rerun (page load) times p50/p95/max from the request to the server's
-script_finished message, errors (runs that raised, shown as an exception element, or that
-did not finish within --timeout), and the server's resident memory and CPU before, during
-and --after seconds after the last visitor left.
+Printed, per burst of load (--bursts, each followed by --after seconds with no visitor):
+rerun (page load) times p50/p95/max from the request to the server's script_finished
+message, errors (runs that raised, shown as an exception element, or that did not finish
+within --timeout), the server's CPU, and its resident memory before, during and after; at
+the end, its memory once the app's caches are emptied.
 
     uv run python bench/load.py [--calls 130000] [--sessions 50] [--duration 60]
 
@@ -122,6 +123,17 @@ async def warm_up(ws_url: str, timeout_s: float) -> None:
         raise SystemExit(f"the warm-up visit failed: {errors[:3]}")
 
 
+async def clear_caches(ws_url: str) -> None:
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    async with websockets.connect(ws_url, subprotocols=["streamlit"]) as ws:
+        msg = BackMsg()
+        msg.clear_cache = True
+        await ws.send(msg.SerializeToString())
+        await asyncio.sleep(1.0)
+
+
 async def drive(ws_url: str, sessions: int, duration_s: float, views: list[dict],
                 think: tuple[float, float], timeout_s: float, seed: int) -> dict:
     rng = random.Random(seed)
@@ -161,6 +173,9 @@ def main() -> None:
     ap.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0))
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--views", type=int, default=40)
+    ap.add_argument("--bursts", type=int, default=2,
+                    help="load periods, each followed by --after seconds of quiet: memory "
+                         "that a second burst does not raise is held for reuse, not leaked")
     args = ap.parse_args()
 
     app = _bench_app()
@@ -199,31 +214,38 @@ def main() -> None:
             sampler.cancel()
             return result
 
-        cpu0, wall0 = proc_stats(proc.pid)["cpu_s"], time.monotonic()
-        load = asyncio.run(run_with_sampling())
-        wall = time.monotonic() - wall0
-        busy = proc_stats(proc.pid)
-        during = [s["rss_mb"] for s in samples]
-        app.say(f"{args.sessions} sessions for {wall:.0f} s: {load['reruns']} reruns, "
-                f"p50 {load['p50_s']} s, p95 {load['p95_s']} s, errors {load['errors']}; "
-                f"server peak {max(during)} MB")
-        after_samples = []
-        t_end = time.monotonic()
-        while time.monotonic() - t_end < args.after:
-            time.sleep(5.0)
-            after_samples.append(proc_stats(proc.pid)["rss_mb"])
-        after = proc_stats(proc.pid)
-        app.say(f"{args.after:.0f} s after the last visitor left: {after['rss_mb']} MB "
-                f"(baseline {idle['rss_mb']} MB)")
+        bursts = []
+        for b in range(args.bursts):
+            samples.clear()
+            cpu0, wall0 = proc_stats(proc.pid)["cpu_s"], time.monotonic()
+            load = asyncio.run(run_with_sampling())
+            wall = time.monotonic() - wall0
+            busy = proc_stats(proc.pid)
+            during = [s["rss_mb"] for s in samples]
+            app.say(f"burst {b + 1}: {args.sessions} sessions for {wall:.0f} s: {load['reruns']} "
+                    f"reruns, p50 {load['p50_s']} s, p95 {load['p95_s']} s, errors "
+                    f"{load['errors']}; server peak {max(during)} MB")
+            time.sleep(args.after)
+            after = proc_stats(proc.pid)
+            app.say(f"  {args.after:.0f} s after its last visitor left: {after['rss_mb']} MB "
+                    f"(baseline {idle['rss_mb']} MB)")
+            bursts.append({"duration_s": round(wall, 1), **load,
+                           "server_cpu_s_per_s": round((busy["cpu_s"] - cpu0) / wall, 2),
+                           "rss_mb_peak": max(during), "rss_mb_end_of_load": busy["rss_mb"],
+                           "rss_mb_after": after["rss_mb"]})
+        # what the app's caches hold: the memory once they are emptied (the "clear cache"
+        # message a browser's menu sends); the rest is what Python and the libraries keep
+        asyncio.run(clear_caches(ws_url))
+        time.sleep(5.0)
+        cleared = proc_stats(proc.pid)
+        app.say(f"after emptying the app's caches: {cleared['rss_mb']} MB")
     finally:
         app.stop_server(proc)
     result = {
         "calls": args.calls, "public_db": str(db), "sessions": args.sessions,
-        "duration_s": round(wall, 1), "think_s": list(args.think), **load,
-        "server_cpu_s_per_s": round((busy["cpu_s"] - cpu0) / wall, 2),
-        "rss_mb": {"at_start": cold["rss_mb"], "baseline": idle["rss_mb"], "peak": max(during), "end_of_load": busy["rss_mb"],
-                   "after": after["rss_mb"], "after_s": args.after,
-                   "after_samples": after_samples},
+        "think_s": list(args.think), "after_s": args.after,
+        "rss_mb_at_start": cold["rss_mb"], "rss_mb_baseline": idle["rss_mb"],
+        "rss_mb_after_caches_emptied": cleared["rss_mb"], "bursts": bursts,
         "method": "websocket clients speaking Streamlit's protocol (no browsers) on loopback; "
                   "rerun time from the request to script_finished",
     }
