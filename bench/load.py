@@ -227,12 +227,18 @@ def main() -> None:
                     f"{load['errors']}; server peak {max(during)} MB")
             time.sleep(args.after)
             after = proc_stats(proc.pid)
-            app.say(f"  {args.after:.0f} s after its last visitor left: {after['rss_mb']} MB "
-                    f"(baseline {idle['rss_mb']} MB)")
+            # the server drops sessions whose visitors left only when it next handles a
+            # session: one new visitor, as a server in use soon gets
+            asyncio.run(warm_up(ws_url, args.timeout))
+            time.sleep(2.0)
+            visited = proc_stats(proc.pid)
+            app.say(f"  {args.after:.0f} s after its last visitor left: {after['rss_mb']} MB, "
+                    f"after one more visitor {visited['rss_mb']} MB (baseline {idle['rss_mb']} MB)")
             bursts.append({"duration_s": round(wall, 1), **load,
                            "server_cpu_s_per_s": round((busy["cpu_s"] - cpu0) / wall, 2),
                            "rss_mb_peak": max(during), "rss_mb_end_of_load": busy["rss_mb"],
-                           "rss_mb_after": after["rss_mb"]})
+                           "rss_mb_after": after["rss_mb"],
+                           "rss_mb_after_one_more_visitor": visited["rss_mb"]})
         # what the app's caches hold: the memory once they are emptied (the "clear cache"
         # message a browser's menu sends); the rest is what Python and the libraries keep
         asyncio.run(clear_caches(ws_url))
