@@ -199,6 +199,12 @@ def districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return df
 
 
+def district_geometry(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Each district's display geometry as a GeoJSON geometry object."""
+    return {d: json.loads(g) for d, g in
+            _df(con, "districts")[["district", "geometry_geojson"]].itertuples(index=False)}
+
+
 def divisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, "divisions")
 

@@ -57,6 +57,9 @@ SETTINGS: dict[str, Setting] = {
                 "A run fails (old public file kept) when more than this share of rows is quarantined."),
         Setting("OUTCOMES_STALE_HOURS", "36",
                 "The app warns that data are stale when the last good run is older than this."),
+        Setting("OUTCOMES_VALIDATE_CHARTS", "0",
+                "1: check every chart the app builds against the Vega-Lite schema (the tests "
+                "do). Off when serving: it doubled the time to build a chart."),
     ]
 }
 
@@ -134,6 +137,10 @@ def max_quarantine_share() -> float:
 
 def stale_hours() -> float:
     return float(SETTINGS["OUTCOMES_STALE_HOURS"].raw())
+
+
+def validate_charts() -> bool:
+    return SETTINGS["OUTCOMES_VALIDATE_CHARTS"].raw() == "1"
 
 
 def describe() -> list[dict[str, str]]:

@@ -289,17 +289,32 @@ def one_row(metric: str, v: View | None = None) -> pd.Series | None:
 
 # --- charts -----------------------------------------------------------------------------
 
-BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {
+def _choropleth(places: list[dict], text: ChartText, kind: str, value_title: str,
+                served: tuple[str, ...] = (), coverage_properties: dict | None = None,
+                **kwargs) -> charts_mod.WithDatasets:
+    """The district map from each district's properties (outcomes.charts.choropleth): the
+    polygons come from the public file here, so the chart's cache key is the properties,
+    not some 200 kB of coordinates hashed on every run."""
+    shapes = query("district_geometry")
+    features = [{"type": "Feature", "geometry": shapes[p["district"]], "properties": p}
+                for p in places]
+    outline = query("coverage_outline", tuple(served)) if served else None
+    coverage = [] if outline is None else [
+        {"type": "Feature", "geometry": outline, "properties": coverage_properties or {}}]
+    return charts_mod.choropleth(features, text, kind, value_title, coverage=coverage, **kwargs)
+
+
+BUILDERS: dict[str, Callable[..., alt.TopLevelMixin | charts_mod.WithDatasets]] = {
     "bars": charts_mod.bars, "grouped_bars": charts_mod.grouped_bars,
     "distribution": charts_mod.distribution, "trend": charts_mod.trend,
-    "choropleth": charts_mod.choropleth, "heatmap": charts_mod.heatmap,
+    "choropleth": _choropleth, "heatmap": charts_mod.heatmap,
     "brief": brief_mod.brief_chart,
 }
 
 
 @st.cache_data(max_entries=1000, show_spinner=False)
 def _spec(token: Token, builder: str, args: tuple, kwargs: tuple) -> dict:
-    return BUILDERS[builder](*args, **dict(kwargs)).to_dict()
+    return BUILDERS[builder](*args, **dict(kwargs)).to_dict(validate=settings.validate_charts())
 
 
 def chart(builder: str, *args, **kwargs) -> dict:

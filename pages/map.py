@@ -1,7 +1,5 @@
 """Map: a council-district choropleth of any published metric; pick a district to open it."""
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -19,16 +17,15 @@ city = ui.one_row(metric, v.citywide())
 geo = ui.query("districts")
 
 rows = {r["district"]: r for _, r in by_district.iterrows()}
-features, frame_rows = [], []
+places, frame_rows = [], []
 for _, d in geo.iterrows():
     r = rows.get(d["district"])
     status = r["status"] if r is not None else "none"  # no published row: no calls at all
     value = None if r is None or status != "ok" else float(r["value"])
     shown = charts.hidden_label(status, format_value(m, value) if value is not None else "", v.lang)
-    features.append({"type": "Feature", "geometry": json.loads(d["geometry_geojson"]),
-                     "properties": {"district": d["district"], "name": d["name"], "value": value,
-                                    "status": status, "value_text": shown,
-                                    "label_lon": d["label_lon"], "label_lat": d["label_lat"]}})
+    places.append({"district": d["district"], "name": d["name"], "value": value,
+                   "status": status, "value_text": shown,
+                   "label_lon": d["label_lon"], "label_lat": d["label_lat"]})
     frame_rows.append({"district": d["district"], "value": value, "shown": shown,
                        "numerator": None if r is None else r["numerator"],
                        "denominator": None if r is None else r["denominator"],
@@ -40,12 +37,10 @@ frame = pd.DataFrame(frame_rows)
 # Where the pilot serves at the end of the period: its LAPD divisions, outlined.
 day = ui.query("period_last_day", v)
 serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division"])
-outline = ui.query("coverage_outline", tuple(serving["division"]))
+served = tuple(serving["division"])
 n_divisions = len(ui.query("divisions"))
-coverage = [] if outline is None else [
-    {"type": "Feature", "geometry": outline,
-     "properties": {"division": ui.tr("map.pilot_area_n", n=len(serving), total=n_divisions),
-                    "served_text": ", ".join(serving["division"])}}]
+coverage_properties = {"division": ui.tr("map.pilot_area_n", n=len(serving), total=n_divisions),
+                       "served_text": ", ".join(served)}
 
 title = ui.metric_label(metric, v)
 subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
@@ -53,7 +48,7 @@ subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
 legend = [ui.tr("map.legend_hidden")]
 legend.append(ui.tr("map.coverage_legend", day=day, n=len(serving), total=n_divisions,
                     names=", ".join(serving["division"]))
-              if coverage else ui.tr("map.coverage_none", day=day or "–"))
+              if served else ui.tr("map.coverage_none", day=day or "–"))
 text = ui.chart_text(title, subtitle, extra=legend)
 
 
@@ -64,12 +59,13 @@ def _picked() -> None:
         st.session_state["f_district"] = str(picked[0]["district"])
 
 
-chart = ui.chart("choropleth", features, text, m.kind, ui.tr(f"metric.{metric}.short"),
+chart = ui.chart("choropleth", places, text, m.kind, ui.tr(f"metric.{metric}.short"),
                  selected=v.district if v.district != "all" else None, selectable=True,
-                 coverage=coverage, coverage_title=ui.tr("map.pilot_area"))
+                 served=served, coverage_properties=coverage_properties,
+                 coverage_title=ui.tr("map.pilot_area"))
 description = ui.describe(title + " · " + subtitle,
-                          [(ui.district_label(f["properties"]["district"], v.lang),
-                            f["properties"]["value_text"]) for f in features])
+                          [(ui.district_label(p["district"], v.lang), p["value_text"])
+                           for p in places])
 ui.chart_block(chart, frame, text, f"map_{metric}_{v.period}", description, key="map_chart",
                on_select=_picked)
 st.caption(ui.tr("map.pick_hint"))

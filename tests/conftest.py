@@ -20,6 +20,8 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     """Every test gets its own public file and warehouse, and a known HMAC key."""
     base = tmp_path_factory.mktemp("outcomes")
     monkeypatch.setenv("OUTCOMES_HMAC_KEY", TEST_KEY)
+    # every chart a test builds is checked against the Vega-Lite schema (the server skips it)
+    monkeypatch.setenv("OUTCOMES_VALIDATE_CHARTS", "1")
     monkeypatch.setenv("OUTCOMES_DB", str(base / "public.duckdb"))
     monkeypatch.setenv("OUTCOMES_WAREHOUSE", str(base / "warehouse.duckdb"))
 
