@@ -360,11 +360,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, log: Path, launcher: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard.py` on a free port (launcher: what stands for `streamlit`,
+    e.g. bench/serve_probe.py), once it answers its health check."""
     port = free_port()
-    env = dict(os.environ, OUTCOMES_DB=str(db))
+    env = dict(os.environ, OUTCOMES_DB=str(db), **(env or {}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+        [*(launcher or [sys.executable, "-m", "streamlit"]), "run", "dashboard.py",
+         "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)

@@ -15,7 +15,13 @@ message, errors (runs that raised, shown as an exception element, or that did no
 within --timeout), the server's CPU, and its resident memory before, during and after; at
 the end, its memory once the app's caches are emptied.
 
-    uv run python bench/load.py [--calls 130000] [--sessions 50] [--duration 60]
+With --probe the server runs under bench/serve_probe.py and, after the plain figures are
+read, reports what holds its memory (sessions still held, live Python objects, pymalloc's
+arenas and the free space inside them, DuckDB's and Arrow's memory, and what malloc_trim
+returns); after the last burst the script also waits until Streamlit has dropped the
+departed visitors' sessions (server.disconnectedSessionTTL) and probes once more.
+
+    uv run python bench/load.py [--calls 130000] [--sessions 50] [--duration 60] [--probe]
 
 Prints one JSON object last.
 """
@@ -56,6 +62,25 @@ def proc_stats(pid: int) -> dict:
     ticks = os.sysconf("SC_CLK_TCK")
     return {"rss_mb": round(rss_kb / 1024, 1),
             "cpu_s": (int(fields[11]) + int(fields[12])) / ticks}
+
+
+def read_probe(proc, target: Path, timeout_s: float = 60.0) -> dict:
+    """Ask a server started under bench/serve_probe.py what holds its memory."""
+    import signal
+    target.unlink(missing_ok=True)
+    os.kill(proc.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + timeout_s
+    while not target.exists():
+        if time.monotonic() > deadline:
+            return {"error": f"no probe answer within {timeout_s:.0f} s"}
+        time.sleep(0.2)
+    return json.loads(target.read_text())
+
+
+def session_ttl() -> float:
+    """How long Streamlit keeps a departed visitor's session (server.disconnectedSessionTTL)."""
+    from streamlit import config
+    return float(config.get_option("server.disconnectedSessionTTL"))
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -176,6 +201,9 @@ def main() -> None:
     ap.add_argument("--bursts", type=int, default=2,
                     help="load periods, each followed by --after seconds of quiet: memory "
                          "that a second burst does not raise is held for reuse, not leaked")
+    ap.add_argument("--probe", action="store_true",
+                    help="run the server under bench/serve_probe.py and report what holds "
+                         "its memory after each burst")
     args = ap.parse_args()
 
     app = _bench_app()
@@ -186,8 +214,16 @@ def main() -> None:
     views = [{k: v for k, v in view.items() if k != "metric"} for view in views]
     con.close()
     args.out.mkdir(parents=True, exist_ok=True)
-    proc, base = app.start_server(db, args.out / "load_server.log")
+    probe_file = args.out / "load_probe.json"
+    if args.probe:
+        proc, base = app.start_server(
+            db, args.out / "load_server.log",
+            launcher=[sys.executable, str(Path(__file__).with_name("serve_probe.py"))],
+            env={"OUTCOMES_PROBE_OUT": str(probe_file)})
+    else:
+        proc, base = app.start_server(db, args.out / "load_server.log")
     samples: list[dict] = []
+    probes: dict[str, dict] = {}
     try:
         ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
         time.sleep(2.0)
@@ -199,6 +235,9 @@ def main() -> None:
         idle = proc_stats(proc.pid)
         app.say(f"server at start {cold['rss_mb']} MB; after one visitor saw every page "
                 f"(the baseline) {idle['rss_mb']} MB")
+        if args.probe:
+            probes["baseline"] = read_probe(proc, probe_file)
+            app.say(f"  probe: {probes['baseline']}")
 
         async def run_with_sampling():
             async def sample():
@@ -239,6 +278,21 @@ def main() -> None:
                            "rss_mb_peak": max(during), "rss_mb_end_of_load": busy["rss_mb"],
                            "rss_mb_after": after["rss_mb"],
                            "rss_mb_after_one_more_visitor": visited["rss_mb"]})
+            if args.probe:
+                probes[f"after_burst_{b + 1}"] = read_probe(proc, probe_file)
+                app.say(f"  probe: {probes[f'after_burst_{b + 1}']}")
+        if args.probe:
+            # the departed visitors' sessions go when their time to reconnect is up and the
+            # server next handles a session
+            wait = max(0.0, session_ttl() + 10 - args.after - 2)
+            app.say(f"waiting {wait:.0f} s more, until Streamlit drops the departed sessions")
+            time.sleep(wait)
+            asyncio.run(warm_up(ws_url, args.timeout))
+            time.sleep(2.0)
+            dropped = proc_stats(proc.pid)
+            probes["sessions_dropped"] = {"rss_mb_before_probe": dropped["rss_mb"],
+                                          **read_probe(proc, probe_file)}
+            app.say(f"  probe: {probes['sessions_dropped']}")
         # what the app's caches hold: the memory once they are emptied (the "clear cache"
         # message a browser's menu sends); the rest is what Python and the libraries keep
         asyncio.run(clear_caches(ws_url))
@@ -252,6 +306,7 @@ def main() -> None:
         "think_s": list(args.think), "after_s": args.after,
         "rss_mb_at_start": cold["rss_mb"], "rss_mb_baseline": idle["rss_mb"],
         "rss_mb_after_caches_emptied": cleared["rss_mb"], "bursts": bursts,
+        "disconnected_session_ttl_s": session_ttl(), "probes": probes,
         "method": "websocket clients speaking Streamlit's protocol (no browsers) on loopback; "
                   "rerun time from the request to script_finished",
     }

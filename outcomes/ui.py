@@ -312,7 +312,12 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin | charts_mod.WithDatasets]] 
 }
 
 
-@st.cache_data(max_entries=1000, show_spinner=False)
+# cache_resource, not cache_data: every session gets the same spec object, not its own
+# unpickled copy. A session holds its page's specs (its download buttons build exports from
+# them later), and per-session copies of the map's polygons were most of the 40 MB that 60
+# departed sessions held and, freed, left Python's allocator fragmented. Specs are read-only
+# here: st.vega_lite_chart copies a spec before changing it, and exports only read it.
+@st.cache_resource(max_entries=1000, show_spinner=False)
 def _spec(token: Token, builder: str, args: tuple, kwargs: tuple) -> dict:
     return BUILDERS[builder](*args, **dict(kwargs)).to_dict(validate=settings.validate_charts())
 
