@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import duckdb
@@ -170,6 +171,18 @@ def eventually_view(page: Page, expected: dict[str, object],
     deadline = time.monotonic() + timeout_s
     view = shown_view(page)
     while view != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        view = shown_view(page)
+    return view
+
+
+def view_when(page: Page, ready: Callable[[dict[str, object]], bool],
+              timeout_s: float = RUN_TIMEOUT_S) -> dict[str, object]:
+    """The view once `ready` holds for it, or as it stands after timeout_s (see
+    eventually_view: a busy machine draws the sidebar and cards late)."""
+    deadline = time.monotonic() + timeout_s
+    view = shown_view(page)
+    while not ready(view) and time.monotonic() < deadline:
         page.wait_for_timeout(250)
         view = shown_view(page)
     return view

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.conftest import REPO_ROOT, Pages, Server, _free_port, _stop
-from tests.e2e.test_browser import assert_no_exception, open_page, shown_view
+from tests.e2e.test_browser import assert_no_exception, open_page, view_when
 
 
 @pytest.fixture(scope="module")
@@ -79,5 +79,5 @@ def test_the_app_works_through_the_proxy(pages: Pages, proxy: Server) -> None:
     page = pages.new()
     open_page(page, proxy, "map", "district=5")
     assert_no_exception(page)
-    view = shown_view(page)
+    view = view_when(page, lambda v: bool(v["metrics"]) and "Council District 5" in v["subheaders"])
     assert view["metrics"] and "Council District 5" in view["subheaders"], view
