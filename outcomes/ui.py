@@ -314,9 +314,10 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin | charts_mod.WithDatasets]] 
 
 # cache_resource, not cache_data: every session gets the same spec object, not its own
 # unpickled copy. A session holds its page's specs (its download buttons build exports from
-# them later), and per-session copies of the map's polygons were most of the 40 MB that 60
-# departed sessions held and, freed, left Python's allocator fragmented. Specs are read-only
-# here: st.vega_lite_chart copies a spec before changing it, and exports only read it.
+# them later) until it is dropped; sharing them cut the live memory of the ~90 sessions a
+# 50-visitor load leaves held from 65 to 45 MB above the baseline (bench/load.py --probe).
+# Specs are read-only here: st.vega_lite_chart copies a spec before changing it, and
+# exports only read it.
 @st.cache_resource(max_entries=1000, show_spinner=False)
 def _spec(token: Token, builder: str, args: tuple, kwargs: tuple) -> dict:
     return BUILDERS[builder](*args, **dict(kwargs)).to_dict(validate=settings.validate_charts())

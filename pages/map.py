@@ -39,15 +39,15 @@ day = ui.query("period_last_day", v)
 serving = ui.query("coverage_on", day) if day else pd.DataFrame(columns=["division"])
 served = tuple(serving["division"])
 n_divisions = len(ui.query("divisions"))
-coverage_properties = {"division": ui.tr("map.pilot_area_n", n=len(serving), total=n_divisions),
+coverage_properties = {"division": ui.tr("map.pilot_area_n", n=len(served), total=n_divisions),
                        "served_text": ", ".join(served)}
 
 title = ui.metric_label(metric, v)
 subtitle = ui.tr("map.subtitle", period=ui.period_label(v.period, v.lang),
                  city=ui.value_text(metric, city))
 legend = [ui.tr("map.legend_hidden")]
-legend.append(ui.tr("map.coverage_legend", day=day, n=len(serving), total=n_divisions,
-                    names=", ".join(serving["division"]))
+legend.append(ui.tr("map.coverage_legend", day=day, n=len(served), total=n_divisions,
+                    names=", ".join(served))
               if served else ui.tr("map.coverage_none", day=day or "–"))
 text = ui.chart_text(title, subtitle, extra=legend)
 

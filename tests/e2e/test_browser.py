@@ -163,29 +163,23 @@ def shown_view(page: Page) -> dict[str, object]:
     }
 
 
-def eventually_view(page: Page, expected: dict[str, object],
-                    timeout_s: float = RUN_TIMEOUT_S) -> dict[str, object]:
-    """The view once it equals `expected`, or as it stands after timeout_s: on a busy machine
-    a fresh browser may draw the title and headings a while before the sidebar and cards,
-    after the status widget has gone."""
-    deadline = time.monotonic() + timeout_s
-    view = shown_view(page)
-    while view != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        view = shown_view(page)
-    return view
-
-
 def view_when(page: Page, ready: Callable[[dict[str, object]], bool],
               timeout_s: float = RUN_TIMEOUT_S) -> dict[str, object]:
-    """The view once `ready` holds for it, or as it stands after timeout_s (see
-    eventually_view: a busy machine draws the sidebar and cards late)."""
+    """The view once `ready` holds for it, or as it stands after timeout_s: on a busy
+    machine a fresh browser may draw the title and headings a while before the sidebar and
+    cards, after the status widget has gone."""
     deadline = time.monotonic() + timeout_s
     view = shown_view(page)
     while not ready(view) and time.monotonic() < deadline:
         page.wait_for_timeout(250)
         view = shown_view(page)
     return view
+
+
+def eventually_view(page: Page, expected: dict[str, object],
+                    timeout_s: float = RUN_TIMEOUT_S) -> dict[str, object]:
+    """The view once it equals `expected`, or as it stands after timeout_s."""
+    return view_when(page, lambda view: view == expected, timeout_s)
 
 
 def download(page: Page, button: Locator) -> tuple[str, bytes]:
