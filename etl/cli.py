@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse", type=Path, help="warehouse file (default OUTCOMES_WAREHOUSE)")
     r.add_argument("--rebuild", action="store_true",
                    help="reload every landing file instead of only new ones")
+    r.add_argument("--accept-shrink", action="store_true",
+                   help="publish on purpose input that shrank: a re-export with far fewer rows, "
+                        "an empty newest export, a source with no files left, a published "
+                        "universe that is empty or much smaller (each is refused otherwise)")
+
+    q = sub.add_parser("quarantine", help="rows set aside, with file, line, every reason and "
+                                          "the offending value")
+    q.add_argument("--warehouse", type=Path, help="warehouse (default OUTCOMES_WAREHOUSE)")
+    q.add_argument("--source", help="only this source")
+    q.add_argument("--failed", action="store_true",
+                   help="the rows of the last failed run (kept although the run changed nothing)")
+    q.add_argument("--csv", type=Path, help="write every row to this CSV file")
+    q.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
 
     s = sub.add_parser("status", help="last runs, data through, quarantine counts")
     s.add_argument("--db", type=Path, help="public file (default OUTCOMES_DB)")
@@ -73,7 +86,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from etl.pipeline import run
-    report = run(args.config, db=args.db, warehouse_path=args.warehouse, rebuild=args.rebuild)
+    report = run(args.config, db=args.db, warehouse_path=args.warehouse, rebuild=args.rebuild,
+                 accept_shrink=args.accept_shrink)
     print(json.dumps(report.as_dict(), default=str))
     return 0
 
@@ -87,13 +101,66 @@ RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "mode", "files_r
                "rows_in", "rows_out", "rows_quarantined", "data_through", "message"]
 
 
-def status(db: Path, warehouse: Path) -> dict:
+def _plain(value):
+    """A value for JSON: numbers stay numbers, times become ISO 8601 text."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _run_dicts(cols: list[str], rows) -> list[dict]:
+    return [{c: _plain(v) for c, v in zip(cols, r)} for r in rows]
+
+
+def _producing_warehouse(db: Path, candidates: list[Path]) -> Path | None:
+    """The warehouse whose run log holds the public file's last published run."""
+    import duckdb
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            run = con.execute("select run_id from runs where status = 'ok' "
+                              "order by started_at desc limit 1").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return None
+    for wh in candidates:
+        if not wh.exists():
+            continue
+        try:
+            con = duckdb.connect(str(wh), read_only=True)
+        except duckdb.Error:
+            continue  # held by a running run: its public file is read instead
+        try:
+            if run and con.execute("select count(*) from runs where run_id = $r",
+                                   {"r": run[0]}).fetchone()[0]:
+                return wh
+        except duckdb.Error:
+            pass
+        finally:
+            con.close()
+    return None
+
+
+def status(db: Path, warehouse: Path, warehouse_given: bool = True) -> dict:
     """What was published and the last runs. Takes no lock: while a run holds the
-    warehouse, the runs come from the public file's own run log (without messages)."""
+    warehouse, the runs come from the public file's own run log (without messages).
+    Without an explicit warehouse, the one that produced `db` is used (the default, or the
+    one beside it); if neither did, the runs come from the public file alone."""
     import duckdb
 
     from etl.runlock import holder_if_running
     out: dict = {"public_db": str(db), "warehouse": str(warehouse)}
+    if not warehouse_given and db.exists():
+        found = _producing_warehouse(db, [warehouse, db.parent / "warehouse.duckdb"])
+        if found is None and not holder_if_running(warehouse):
+            out["warehouse"] = None
+            out["warehouse_note"] = ("no warehouse found whose run log produced this public "
+                                     "file; pass --warehouse to read its runs and quarantine")
+            warehouse = db.parent / ".no-warehouse"
+        elif found is not None:
+            warehouse = found
+            out["warehouse"] = str(found)
     running = holder_if_running(warehouse)
     if running:
         out["running"] = {"run_id": running.run_id, "pid": running.pid,
@@ -103,14 +170,15 @@ def status(db: Path, warehouse: Path) -> dict:
         try:
             last = con.execute("""select run_id, finished_at, data_through from runs
                                   where status = 'ok' order by started_at desc limit 1""").fetchone()
-            out["published"] = {"run_id": last[0], "updated": last[1], "data_through": last[2]}
+            out["published"] = ({"run_id": last[0], "updated": _plain(last[1]),
+                                 "data_through": _plain(last[2])} if last else None)
             out["tables"] = [r[0] for r in con.execute("select table_name from catalog").fetchall()]
-            if running:
+            if running or not warehouse.exists():
+                # the public file's own run log: no messages (they can quote input)
                 cols = [c for c in RUN_COLUMNS if c != "message"]
                 rows = con.execute(f"select {', '.join(cols)} from runs "
                                    "order by started_at desc limit 10").fetchall()
-                out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r)),
-                                    message=None) for r in rows]
+                out["runs"] = [dict(d, message=None) for d in _run_dicts(cols, rows)]
         finally:
             con.close()
     else:
@@ -120,13 +188,15 @@ def status(db: Path, warehouse: Path) -> dict:
         try:
             cols = RUN_COLUMNS
             rows = con.execute(f"select {', '.join(cols)} from runs order by started_at desc limit 10").fetchall()
-            out["runs"] = [dict(zip(cols, (str(v) if v is not None else None for v in r))) for r in rows]
+            out["runs"] = _run_dicts(cols, rows)
             has_q = con.execute("select count(*) from information_schema.tables "
                                 "where table_name = 'quarantine'").fetchall()[0][0]
             if has_q and rows:
+                # every reason of a row is counted (a row can break several rules)
                 out["quarantine"] = [
                     {"source": s, "reason": r, "rows": n} for s, r, n in con.execute(
-                        """select source, first_reason, count(*) from quarantine
+                        """select source, p.reason, count(*) from (
+                               select source, unnest(problems) as p from quarantine)
                            group by all order by 3 desc, 1, 2""").fetchall()]
                 out["calls"] = con.execute("select count(*) from calls").fetchall()[0][0]
             from etl.baseline import baseline_status
@@ -143,7 +213,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"nothing published yet: no {db}. Run 'uv run etl run --config sources.toml' "
               "(or 'uv run etl demo --out DIR' first for demo data).", file=sys.stderr)
         return 1
-    st = status(db, wh)
+    st = status(db, wh, warehouse_given=args.warehouse is not None)
     if args.json:
         print(json.dumps(st, default=str, indent=2))
         return 0
@@ -156,12 +226,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"public file {db}: data through {pub['data_through']}, updated {pub['updated']}")
     else:
         print(f"public file {db}: none yet")
+    if st.get("warehouse_note"):
+        print(st["warehouse_note"])
     for r in st.get("runs", []):
-        print(f"  {r['started_at'][:19]}  {r['status']:<7} {r['mode'] or '':<11} in={r['rows_in']} "
+        print(f"  {(r['started_at'] or '')[:19]}  {r['status']:<7} {r['mode'] or '':<11} in={r['rows_in']} "
               f"kept={r['rows_out']} quarantined={r['rows_quarantined']} "
               f"through={r['data_through']}  {(r['message'] or '')[:120]}")
     if st.get("quarantine"):
-        print("quarantined rows in the warehouse, by first reason:")
+        print("rows set aside from the release's files, by reason ('uv run etl quarantine' "
+              "lists each with its file and line):")
         for q in st["quarantine"][:20]:
             print(f"  {q['rows']:>8}  {q['source']}: {q['reason']}")
     for b in st.get("police_baseline", []):
@@ -223,17 +296,87 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cell(value: str | None) -> str:
+    """A value as a spreadsheet shows it, never runs it."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value or ""
+
+
+def quarantine_rows(warehouse: Path, source: str | None = None, failed: bool = False):
+    """(rows, note): each set-aside row with its file, line, reasons and values."""
+    import duckdb
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        table = "failed_quarantine" if failed else "quarantine"
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                          "where table_catalog = current_database()").fetchall()}
+        if table not in have:
+            return [], ("no failed run has set rows aside" if failed else "no row is set aside")
+        where, params = "", {}
+        if failed:
+            where = ("where run_id = (select run_id from failed_quarantine "
+                     "order by failed_at desc limit 1)")
+        if source:
+            where += (" and " if where else "where ") + "source = $s"
+            params["s"] = source
+        rows = con.execute(f"""select run_id, source, file, line, problems from {table} {where}
+                               order by source, file, line""", params).fetchall()
+        note = ""
+        if failed and rows:
+            note = f"rows set aside by failed run {rows[0][0]} (it changed nothing)"
+        return rows, note
+    finally:
+        con.close()
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    import csv as csv_
+    wh = args.warehouse or settings.warehouse_db()
+    if not wh.exists():
+        print(f"no warehouse at {wh}: nothing has run yet (pass --warehouse)", file=sys.stderr)
+        return 1
+    rows, note = quarantine_rows(wh, args.source, args.failed)
+    if note:
+        print(note)
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            w = csv_.writer(fh)
+            w.writerow(["source", "file", "line", "reason", "value"])
+            for _, src, file, line, problems in rows:
+                for p in problems or [{"reason": "", "value": None}]:
+                    w.writerow([src, file, line, p["reason"], _cell(p["value"])])
+        print(f"{len(rows)} rows written to {args.csv}")
+    by_reason: dict[str, int] = {}
+    for *_, problems in rows:
+        for p in problems or []:
+            by_reason[p["reason"]] = by_reason.get(p["reason"], 0) + 1
+    if not args.csv:
+        for _, src, file, line, problems in rows[:args.limit]:
+            what = "; ".join(p["reason"] + (f" ({_cell(p['value'])!r})" if p["value"] else "")
+                             for p in problems or [])
+            print(f"{src}  {file} line {line}: {what}")
+        if len(rows) > args.limit:
+            print(f"... {len(rows) - args.limit} more (--limit, or --csv FILE for all)")
+    print(f"{len(rows)} rows set aside; every reason counted (a row can break several rules):")
+    for r, n in sorted(by_reason.items(), key=lambda x: (-x[1], x[0])):
+        print(f"  {n:>8}  {r}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from etl.deidentify import HmacKeyError
     from etl.districts import BoundaryError
-    from etl.extract import SchemaDriftError
+    from etl.extract import FileProblem, SchemaDriftError
+    from etl.guards import Refused
     from etl.pipeline import RunFailed
     from etl.runlock import RunLocked
     from etl.sources import ConfigError
-    handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status, "boundaries": cmd_boundaries}
+    handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status,
+                "boundaries": cmd_boundaries, "quarantine": cmd_quarantine}
     try:
         return handlers[args.command](args)
     except RunLocked as exc:
@@ -242,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, HmacKeyError) as exc:
         print(f"etl {args.command}: bad configuration, nothing ran: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (RunFailed, BoundaryError, SchemaDriftError) as exc:
+    except (RunFailed, BoundaryError, SchemaDriftError, FileProblem, Refused) as exc:
         print(f"etl {args.command} failed, the previous public file is kept: {exc}",
               file=sys.stderr)
         return EXIT_FAILED

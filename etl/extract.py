@@ -7,7 +7,10 @@ validation can tell "empty" from "unreadable", and lineage `_source, _file, _row
 
 from __future__ import annotations
 
+import codecs
+import csv
 import glob
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -58,18 +61,101 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _reader(mapping: Mapping, path: str | list[str], lineage: bool = False) -> str:
-    paths = _lit(path) if isinstance(path, str) else "[" + ", ".join(_lit(p) for p in path) + "]"
-    extra = ", filename = true, union_by_name = true" if lineage else ""
-    if mapping.file_format == "parquet":
-        return f"read_parquet({paths}{extra})"
-    return (f"read_csv({paths}, all_varchar = true, header = true, "
+# The encodings DuckDB's CSV reader decodes, and Python's name for each (utf-8-sig: a byte
+# order mark at the start is not part of the first column's name).
+ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}
+MAX_LINE_BYTES = 10_000_000
+
+
+class FileProblem(ValueError):
+    """A landing file cannot be read as its mapping says; the message names the file and
+    what to do, and never quotes the file's content."""
+
+
+def read_header(mapping: Mapping, path: str) -> list[str]:
+    """The header's column names, read by Python from the file's first bytes: DuckDB's
+    sniffer is never used, so an odd file gets a message about the file, not the sniffer."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise FileProblem(f"{path} is empty (0 bytes): the export wrote nothing. Export it "
+                          "again, or remove the file")
+    with open(path, "rb") as fh:
+        chunk = fh.read(1 << 16)
+    decoder = codecs.getincrementaldecoder(ENCODINGS[mapping.encoding])()
+    try:
+        text = decoder.decode(chunk, final=len(chunk) == size)
+    except UnicodeDecodeError:
+        raise encoding_problem(mapping, path) from None
+    if not text.strip():
+        raise FileProblem(f"{path} holds no header and no rows (only blank space): export it "
+                          "again, or remove the file")
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter,
+                            quotechar='"'), None) or []
+    names = [c.strip() for c in first]
+    if len(names) == 1 and mapping.delimiter not in text.split("\n", 1)[0]:
+        raise FileProblem(
+            f"{path}: the header has no {mapping.delimiter!r}, so it reads as one column; "
+            f"if the file uses another delimiter, set delimiter in mapping {mapping.name!r}")
+    blank = [i + 1 for i, c in enumerate(names) if not c]
+    if blank:
+        raise FileProblem(f"{path}: header column {blank[0]} has no name; every column needs "
+                          "one (name it, and drop it in the mapping if no one reads it)")
+    seen: set[str] = set()
+    for c in names:
+        if c in seen:
+            raise FileProblem(f"{path}: the header names column {c!r} twice; rename one in "
+                              "the export")
+        seen.add(c)
+    return names
+
+
+def encoding_problem(mapping: Mapping, path: str) -> FileProblem:
+    """Where a file stops being its mapping's encoding: the line and the byte, never the text."""
+    data = open(path, "rb").read()
+    try:
+        data.decode(ENCODINGS[mapping.encoding])
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = (' The file looks like Latin-1 (Windows "ANSI"): add encoding = "latin-1" to '
+                f"mapping {mapping.name!r}, or export it as UTF-8."
+                if mapping.encoding == "utf-8" else "")
+        return FileProblem(f"{path} line {line}: byte 0x{data[exc.start]:02X} is not "
+                           f"{mapping.encoding}.{hint}")
+    return FileProblem(f"{path}: a line could not be decoded as {mapping.encoding}")
+
+
+def _csv_reader(mapping: Mapping, path: str, header: list[str], rejects: str) -> str:
+    # Columns come from read_header and every value is text; strict mode with no null
+    # padding so that a short row, a long row and an unterminated quote are rejects (stored
+    # with their line, quarantined) instead of rows whose last fields silently go missing.
+    # The parallel scanner then also reads line breaks inside quoted fields (RFC 4180).
+    columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
+    return (f"read_csv({_lit(path)}, auto_detect = false, header = true, columns = {columns}, "
             f"delim = {_lit(mapping.delimiter)}, quote = '\"', escape = '\"', "
-            f"strict_mode = false, null_padding = true, max_line_size = 10000000{extra})")
+            f"strict_mode = true, null_padding = false, encoding = {_lit(mapping.encoding)}, "
+            f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, rejects_limit = 0, "
+            f"rejects_table = '{rejects}_errors', rejects_scan = '{rejects}_scans')")
 
 
 def file_columns(con: duckdb.DuckDBPyConnection, mapping: Mapping, path: str) -> list[str]:
-    return [r[0] for r in con.execute(f"describe select * from {_reader(mapping, path)}").fetchall()]
+    if mapping.file_format == "parquet":
+        try:
+            return [r[0] for r in con.execute(
+                f"describe select * from read_parquet({_lit(path)})").fetchall()]
+        except duckdb.Error:
+            raise FileProblem(f"{path} is not a readable Parquet file (mapping "
+                              f"{mapping.name!r} says file_format = 'parquet'); export it "
+                              "again") from None
+    return read_header(mapping, path)
+
+
+# What a rejected CSV line gets as its quarantine reason (DuckDB's error type -> text).
+REJECT_REASONS = {
+    "MISSING COLUMNS": "short row: fewer fields than the header",
+    "TOO MANY COLUMNS": "long row: more fields than the header",
+    "UNQUOTED VALUE": "unterminated or stray quote",
+    "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE_BYTES:,} bytes",
+}
 
 
 def check_columns(columns: list[str], mapping: Mapping, path: str) -> None:
@@ -97,11 +183,16 @@ def _text_expr(mapping: Mapping, col: str, present: dict[str, str]) -> str:
         expr = _lit(mapping.constant[col])
     elif col in mapping.combine:
         # every part must be there: a date without its time is not a time
-        parts = [f"nullif(trim(cast({_ident(p)} as varchar)), '')" for p in mapping.combine[col]]
+        words = ", ".join(_lit(w) for w in ("",) + mapping.null_words)
+        parts = [f"(case when trim(cast({_ident(p)} as varchar)) in ({words}) then null "
+                 f"else trim(cast({_ident(p)} as varchar)) end)" for p in mapping.combine[col]]
         expr = "(" + " || ' ' || ".join(parts) + ")"
     elif col in present:
         # Empty strings mean unknown, as in the input contract.
         expr = f"nullif(trim(cast({_ident(present[col])} as varchar)), '')"
+        if mapping.null_words:
+            words = ", ".join(_lit(w) for w in mapping.null_words)
+            expr = f"(case when {expr} in ({words}) then null else {expr} end)"
     else:
         return "cast(null as varchar)"
     if col in mapping.values:
@@ -134,19 +225,70 @@ def used_columns(mapping: Mapping, columns: list[str]) -> list[str]:
     return [c for c in columns if c in mapping.rename or c in combined]
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, mapping: Mapping, paths: list[str],
-             columns: list[str], table: str) -> None:
-    """One scan over a source's files, in order, into `table`: its rowid then orders versions
-    (later file, then later row) without a window over millions of rows."""
-    cols = ", ".join(_ident(c) for c in used_columns(mapping, columns))
-    con.execute(f"create or replace temp table {table} as "
-                f"select {cols}{', ' if cols else ''}filename from {_reader(mapping, paths, True)}")
+@dataclass
+class FileRead:
+    """What one landing file gave: its records (rows kept + lines rejected)."""
+    source: str
+    path: str
+    rows: int = 0
+    rejected: int = 0
 
 
-def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list[str]) -> str:
-    """SQL turning a source's loaded rows into canonical rows."""
+def load_raw(con: duckdb.DuckDBPyConnection, mapping: Mapping, files: list[FileRead],
+             headers: list[list[str]], table: str, file_ids: list[int]) -> None:
+    """Each file in order into `table` (its used columns, text, and `_fid`). Rows of a file
+    are contiguous in the table's rowid (insertion order is kept), which numbers them."""
+    used = used_columns(mapping, sorted({c for h in headers for c in h}))
+    cols = "".join(f"{_ident(c)} varchar, " for c in used)
+    con.execute(f"create or replace temp table {table} ({cols}_fid integer)")
+    for fr, header, fid in zip(files, headers, file_ids):
+        items = [(_ident(c) if c in header else "null") for c in used]
+        select = ", ".join(items + [str(fid)])
+        rejects = f"rej_{fid}"
+        try:
+            if mapping.file_format == "parquet":
+                con.execute(f"insert into {table} select {select} from "
+                            f"read_parquet({_lit(fr.path)})")
+            else:
+                con.execute(f"insert into {table} select {select} from "
+                            f"{_csv_reader(mapping, fr.path, header, rejects)}")
+        except duckdb.Error as exc:
+            # DuckDB's text can quote the input line: only its kind is passed on
+            raise FileProblem(f"{fr.path} could not be read with mapping {mapping.name!r} "
+                              f"({type(exc).__name__}); check that it is a "
+                              f"{mapping.file_format.upper()} export with the mapping's "
+                              "delimiter") from None
+        # rowids are consecutive in insertion order but start where DuckDB chooses (rows
+        # written inside a transaction number from a high base): count from the file's first
+        kept, start = con.execute(f"select count(*), min(rowid) from {table} "
+                                  f"where _fid = {fid}").fetchone()
+        rejected: list[tuple[int, str]] = []
+        if mapping.file_format == "csv":
+            # one error per missing column of a short row: one reject per line
+            rejected = con.execute(f"select line, min(error_type) from {rejects}_errors "
+                                   "group by line order by line").fetchall()
+            con.execute(f"drop table if exists {rejects}_errors")
+            con.execute(f"drop table if exists {rejects}_scans")
+        if any(t == "INVALID ENCODING" for _, t in rejected):
+            raise encoding_problem(mapping, fr.path)
+        fr.rows, fr.rejected = kept + len(rejected), len(rejected)
+        header_lines = 1 if mapping.file_format == "csv" else 0
+        con.execute("insert into file_index values ($fid, $file, $start, $h, $s, $r)",
+                    {"fid": fid, "file": os.path.basename(fr.path), "start": start,
+                     "h": header_lines, "s": fr.source, "r": mapping.role})
+        if rejected:
+            # reject j (1-based, by line) comes after a_j = line_j - 2 - (j - 1) kept rows
+            con.executemany("insert into reject_lines values (?, ?, ?, ?, ?)", [
+                (fid, line, line - 1 - header_lines - (j - 1), j, REJECT_REASONS.get(kind, kind.lower()))
+                for j, (line, kind) in enumerate(rejected, 1)])
+
+
+def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list[str],
+               with_rejects: bool) -> str:
+    """SQL turning a source's loaded rows into canonical rows, each with its file and line
+    (the header is line 1 and each record one line, as a spreadsheet numbers rows)."""
     if mapping.strict_canonical:
-        present = {c: c for c in CANONICAL_COLUMNS}
+        present = {c: c for c in CANONICAL_COLUMNS if c in columns}
     else:
         present = {dst: src for src, dst in mapping.rename.items() if src in columns}
     items = []
@@ -162,27 +304,58 @@ def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list
             items.append(f"{_bool_expr(text, mapping)} as {col}")
         else:
             items.append(f"{text} as {col}")
+    rec = "(r.rowid - f.start + 1)"
+    skipped = "coalesce(j.k, 0)" if with_rejects else "0"
     items += [f"{_lit(source_name)} as _source", f"{_lit(mapping.role)} as _role",
-              "regexp_extract(filename, '[^/\\\\]+$') as _file", "rowid + 1 as _row"]
-    return f"select {', '.join(items)} from {raw_table}"
+              "__lineage_file as _file", "__lineage_row as _row"]
+    join = ("asof left join reject_lines j on j.fid = r._fid "
+            f"and {rec} - 1 >= j.kept_before" if with_rejects else "")
+    # lineage in a subquery of its own, so no input column name can clash with it
+    lineage = (f"select r.*, f.file as __lineage_file, "
+               f"f.header_lines + {rec} + {skipped} as __lineage_row "
+               f"from {raw_table} r join file_index f on f.fid = r._fid {join}")
+    return f"select {', '.join(items)} from ({lineage})"
 
 
 def extract(con: duckdb.DuckDBPyConnection, files: list[tuple[Source, LandingFile]],
-            view: str = "extracted") -> None:
-    """Define `view` over the given files. Schema drift raises before any row is read."""
-    by_source: dict[str, tuple[Source, list[str], set[str]]] = {}
-    for source, lf in files:
+            view: str = "extracted") -> list[FileRead]:
+    """Define `view` over the given files and `rejected_lines` (CSV lines that are not rows
+    of the header's shape). Schema drift and unreadable files raise before any row is read."""
+    by_source: dict[str, tuple[Source, list[FileRead], list[list[str]], list[int]]] = {}
+    reads = []
+    for fid, (source, lf) in enumerate(files):
         cols = file_columns(con, source.mapping, lf.path)
         check_columns(cols, source.mapping, lf.path)
-        entry = by_source.setdefault(source.name, (source, [], set()))
-        entry[1].append(lf.path)
-        entry[2].update(cols)
+        entry = by_source.setdefault(source.name, (source, [], [], []))
+        fr = FileRead(source.name, lf.path)
+        reads.append(fr)
+        entry[1].append(fr)
+        entry[2].append(cols)
+        entry[3].append(fid)
+    con.execute("create or replace temp table file_index "
+                "(fid integer, file varchar, start bigint, header_lines integer, source varchar, "
+                "role varchar)")
+    con.execute("create or replace temp table reject_lines (fid integer, line bigint, "
+                "kept_before bigint, k integer, reason varchar)")
     selects = []
-    for i, (src, paths, cols) in enumerate(by_source.values()):
-        load_raw(con, src.mapping, paths, sorted(cols), f"raw_{i}")
-        selects.append(select_sql(src.mapping, src.name, f"raw_{i}", sorted(cols)))
+    for i, (src, freads, headers, fids) in enumerate(by_source.values()):
+        load_raw(con, src.mapping, freads, headers, f"raw_{i}", fids)
+        has_rejects = any(fr.rejected for fr in freads)
+        cols = sorted({c for h in headers for c in h})
+        selects.append(select_sql(src.mapping, src.name, f"raw_{i}", cols, has_rejects))
+    # consecutive rejects share kept_before: the asof join must find the last of them
+    con.execute("""create or replace temp table reject_lines as
+                   select fid, kept_before, max(k) as k, list(line order by line) as lines,
+                          list(reason order by line) as reasons
+                   from reject_lines group by all""")
+    con.execute("""create or replace temp view rejected_lines as
+                   select f.source as _source, f.role as _role, f.file as _file,
+                          x.line as _row, x.reason
+                   from (select fid, unnest(lines) as line, unnest(reasons) as reason
+                         from reject_lines) x join file_index f using (fid)""")
     body = "\nunion all\n".join(selects) if selects else select_sql_empty()
     con.execute(f"create or replace temp view {view} as {body}")
+    return reads
 
 
 def select_sql_empty() -> str:

@@ -30,6 +30,7 @@ from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_
                             resolve_key)
 from etl.districts import Boundaries, assign, load_boundaries
 from etl.extract import extract, list_files
+from etl.guards import LoadedFile, check_files, check_sources, check_universe
 from etl.publish import build_release
 from etl.publish.simple import quarantine_counts, run_counts
 from etl.sources import load_config
@@ -56,11 +57,16 @@ class RunFailed(RuntimeError):
 def failure_category(exc: BaseException) -> str:
     """What the public run log may say about a failure: never the text, which can quote data."""
     from etl.districts import BoundaryError
-    from etl.extract import SchemaDriftError
+    from etl.extract import FileProblem, SchemaDriftError
+    from etl.guards import Refused
     if isinstance(exc, RunFailed):
         return exc.category
     if isinstance(exc, SchemaDriftError):
         return "input columns did not match their mapping"
+    if isinstance(exc, FileProblem):
+        return "a landing file could not be read"
+    if isinstance(exc, Refused):
+        return "input shrank; refused"
     if isinstance(exc, BoundaryError):
         return "council district boundaries missing or invalid"
     if isinstance(exc, KeyboardInterrupt):
@@ -138,8 +144,8 @@ def place(con: duckdb.DuckDBPyConnection, b: Boundaries) -> None:
 
 
 QUARANTINE_SQL = """
-    select $run_id as run_id, _source as source, _file as file, _row as row_number,
-           reason, split_part(reason, '; ', 1) as first_reason,
+    select $run_id as run_id, _source as source, _file as file, _row as line,
+           reason, split_part(reason, '; ', 1) as first_reason, problems,
            -- ids are hashed here too; the landing file and row locate the raw record
            {incident_hmac} as incident_key
     from quarantined
@@ -147,7 +153,8 @@ QUARANTINE_SQL = """
 
 
 def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None = None,
-        rebuild: bool = False, now: datetime | None = None, progress: bool | None = None) -> RunReport:
+        rebuild: bool = False, now: datetime | None = None, progress: bool | None = None,
+        accept_shrink: bool = False) -> RunReport:
     db = Path(db) if db else settings.public_db()
     warehouse_path = Path(warehouse_path) if warehouse_path else settings.warehouse_db()
     report = RunReport(run_id=uuid.uuid4().hex[:12], public_db=str(db))
@@ -166,7 +173,7 @@ def run(config_path: Path, db: Path | None = None, warehouse_path: Path | None =
         con = connect_warehouse(warehouse_path)
         wh.ensure_schema(con)
         _record_unfinished(con, lock, report.run_id)
-        return _run_locked(con, config, key, db, report, rebuild, now, bar)
+        return _run_locked(con, config, key, db, report, rebuild, now, bar, accept_shrink)
 
 
 def _record_unfinished(con: duckdb.DuckDBPyConnection, lock: RunLock, run_id: str) -> None:
@@ -192,8 +199,20 @@ def _record_unfinished(con: duckdb.DuckDBPyConnection, lock: RunLock, run_id: st
         log.warning("run %s stopped after its warehouse commit; this run publishes its data", rid)
 
 
+def config_fingerprint(config) -> str:
+    """What decides how a landing file's rows are read: each source's mapping and path, the
+    earliest date accepted, and the code table. A change reloads every file."""
+    import hashlib
+
+    from etl.call_types import CODE_TABLE
+    blob = repr([(s.name, s.pattern, s.mapping) for s in config.sources]) + \
+        repr(config.earliest_date) + CODE_TABLE.read_text()
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, now: datetime,
-                bar) -> RunReport:
+                bar, accept_shrink: bool = False) -> RunReport:
+    accepted: list[str] = []  # guards passed on purpose (--accept-shrink), for the run log
     try:
         boundaries = load_boundaries()
         divisions = load_divisions()  # fails closed, like missing council districts
@@ -204,6 +223,12 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                             "with, so ids would not match: restore the key, or rebuild "
                             "everything with 'uv run etl run --rebuild'", category="key changed")
         files = list_files(config)
+        before = [LoadedFile(*r) for r in con.execute(
+            "select source, path, bytes, mtime_ns, rows from loaded_files").fetchall()]
+        by_source: dict[str, list[str]] = {}
+        for s, lf in files:
+            by_source.setdefault(s.name, []).append(lf.path)
+        check_sources(config, by_source, before, accept_shrink, accepted)
         if not files:
             raise RunFailed("no landing files match any source's path in "
                             f"{config.path}; check the [[source]] path patterns",
@@ -211,9 +236,15 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
         loaded = wh.loaded_fingerprints(con)
         current = {lf.path: (lf.bytes, lf.mtime_ns) for _, lf in files}
         changed = [p for p, fp_ in loaded.items() if current.get(p) != fp_]
-        if rebuild or not wh.has_calls(con) or changed:
+        cfp = config_fingerprint(config)
+        known_cfp = wh.get_meta(con, "config_fingerprint")
+        config_changed = bool(known_cfp) and known_cfp != cfp
+        if rebuild or not wh.has_calls(con) or changed or config_changed:
             report.mode = "full"
-            if changed and not rebuild:
+            if config_changed and not rebuild:
+                log.info("a mapping, the code table or [run] earliest_date changed since the "
+                         "last run: reloading every landing file")
+            elif changed and not rebuild:
                 log.info("%d loaded file(s) changed or vanished (e.g. %s): rebuilding",
                          len(changed), changed[0])
             new_files = files
@@ -223,26 +254,30 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
 
         con.execute("begin transaction")
         with _step(report, "extract+validate", bar):
-            extract(con, new_files)
+            reads = extract(con, new_files)
             checkpoint("extract")
-            kept, bad = validate(con, now)
+            check_files(reads, before, config.min_reexport_share, accept_shrink, accepted)
+            kept, bad = validate(con, now, earliest=config.earliest_date)
             checkpoint("validate")
             report.rows_in, report.rows_out, report.rows_quarantined = kept + bad, kept, bad
             con.execute("""insert into run_sources select $r, _source, count(*),
-                           count(*) filter (where reason is not null)
-                           from checked group by _source order by _source""",
+                           count(*) filter (where bad)
+                           from (select _source, false as bad from validated
+                                 union all select _source, true from quarantined)
+                           group by _source order by _source""",
                         {"r": report.run_id})
         share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
                        else settings.max_quarantine_share())
         if report.rows_in and bad / report.rows_in > share_limit:
-            top = con.execute("""select first_reason, count(*) from (
-                select split_part(reason, '; ', 1) first_reason from quarantined)
-                group by 1 order by 2 desc limit 3""").fetchall()
+            top = con.execute("""select p.reason, count(*) from (
+                select unnest(problems) as p from quarantined)
+                group by 1 order by 2 desc, 1 limit 3""").fetchall()
             raise RunFailed(
                 f"{bad} of {report.rows_in} rows ({bad / report.rows_in:.1%}) failed validation, "
                 f"more than the {share_limit:.0%} allowed; the previous public file is kept. "
                 f"Most common reasons: " + "; ".join(f"{r} ({n})" for r, n in top)
-                + ". Fix the export or its mapping and run again.",
+                + ". Fix the export or its mapping and run again ('uv run etl quarantine "
+                  "--failed' lists the rows, with file and line).",
                 category="too many rows failed validation")
         with _step(report, "de-identify+districts", bar):
             deidentify(con, key)  # a view: hashed while the district step writes the rows
@@ -258,24 +293,32 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             con.execute("drop table if exists checked")
             con.execute("drop table staged")
             counts = pd.DataFrame(
-                [(s.name, lf.path, lf.bytes, lf.mtime_ns, report.run_id) for s, lf in new_files],
-                columns=["source", "path", "bytes", "mtime_ns", "run_id"])
+                [(s.name, lf.path, lf.bytes, lf.mtime_ns, fr.rows, report.run_id)
+                 for (s, lf), fr in zip(new_files, reads)],
+                columns=["source", "path", "bytes", "mtime_ns", "rows", "run_id"])
             con.register("new_files", counts)
             con.execute("insert into loaded_files select source, path, bytes, mtime_ns, "
-                        "null, run_id from new_files")
+                        "rows, run_id from new_files")
             con.unregister("new_files")
             wh.set_meta(con, "key_fingerprint", fp)
+            wh.set_meta(con, "config_fingerprint", cfp)
             checkpoint("warehouse")
         with _step(report, "publish", bar):
             release = build_release(con, config, boundaries, divisions, months_changed)
+            universe = con.execute("select count(*) from universe").fetchone()[0]
+            previous = wh.get_meta(con, "universe_calls")
+            check_universe(int(previous) if previous else None, universe,
+                           con.execute("select count(*) from calls").fetchone()[0],
+                           config.max_universe_drop, accept_shrink, accepted)
+            wh.set_meta(con, "universe_calls", str(universe))
             report.data_through = release.data_through
+            report.message = ("accepted with --accept-shrink: " + " | ".join(accepted)
+                              if accepted else "")
             report.status = "ok"
             report.finished_at = datetime.now(timezone.utc)
             tables = release.tables
             tables["runs"] = runs_table(con, report)
-            this_run = tables["runs"][tables["runs"]["run_id"] == report.run_id]
-            tables["quarantine_summary"] = quarantine_summary(
-                con, report.run_id, bool(this_run["rows_quarantined"].notna().all()))
+            tables["quarantine_summary"] = quarantine_summary(con)
             tables["catalog"] = pd.DataFrame(cat.rows(boundaries.plan))
         with _step(report, "check+swap", bar):
             checkpoint("publish")
@@ -311,10 +354,13 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                 if not swapped and release_dir.exists():
                     shutil.rmtree(release_dir)  # never live: not one of the releases
     except BaseException as exc:
+        held = _failed_quarantine(con, report.run_id, key)
         try:
             con.execute("rollback")
         except duckdb.Error:
             pass
+        if held is not None and len(held):
+            _keep_failed_quarantine(con, held)
         report.status = "failed"
         report.finished_at = datetime.now(timezone.utc)
         report.message = str(exc) or type(exc).__name__
@@ -341,6 +387,35 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
              report.run_id, report.rows_in, report.rows_out, report.rows_quarantined,
              report.data_through)
     return report
+
+
+FAILED_RUNS_KEPT = 5
+
+
+def _failed_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, key) -> pd.DataFrame | None:
+    """The rows a failing run set aside, read before its transaction is rolled back, so that
+    a provider can still see which rows to fix."""
+    try:
+        if not con.execute("select count(*) from duckdb_views() "
+                           "where view_name = 'quarantined'").fetchone()[0]:
+            return None
+        return con.execute(QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
+                           {"run_id": run_id, **hmac_params(key)}).df()
+    except duckdb.Error:
+        return None
+
+
+def _keep_failed_quarantine(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Kept apart from `quarantine` (the rows behind the release), for the last few failed
+    runs only."""
+    con.register("failed_rows", rows)
+    con.execute("create table if not exists failed_quarantine as "
+                "select now() as failed_at, * from failed_rows where false")
+    con.execute("insert into failed_quarantine by name select now() as failed_at, * from failed_rows")
+    con.unregister("failed_rows")
+    con.execute(f"""delete from failed_quarantine where run_id not in (
+                    select run_id from failed_quarantine group by run_id
+                    order by max(failed_at) desc limit {FAILED_RUNS_KEPT})""")
 
 
 def _log_run(con: duckdb.DuckDBPyConnection, r: RunReport) -> None:
@@ -370,13 +445,12 @@ def runs_table(con: duckdb.DuckDBPyConnection, current: RunReport) -> pd.DataFra
     return run_counts(df)
 
 
-def quarantine_summary(con: duckdb.DuckDBPyConnection, run_id: str,
-                       total_shown: bool = True) -> pd.DataFrame:
-    """Rows set aside this run, by source and first reason. The cells add up to the run's
-    rows_quarantined in `runs`, so they are protected with that total as the run log
-    shows it (`total_shown`)."""
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Rows set aside from the files the release is built from (not only the last run's),
+    by source and the first rule each broke, so the cells add up to the rows set aside.
+    Their total is published nowhere (the run log's counts are per run), so it is protected
+    as unknown."""
     df = con.execute("""select source, first_reason as reason, count(*)::bigint as n
-                        from quarantine where run_id = $r group by all order by all""",
-                     {"r": run_id}).df()
-    return quarantine_counts(df, total_shown)
+                        from quarantine group by all order by all""").df()
+    return quarantine_counts(df, total_shown=False)
 

@@ -130,6 +130,14 @@ def merge(con: duckdb.DuckDBPyConnection, staged: str = "staged", table: str = "
 
 
 def add_quarantine(con: duckdb.DuckDBPyConnection, rows_sql: str, params: dict) -> None:
+    if has_table(con, "quarantine"):
+        # a warehouse from before rows kept their line and every reason with its value
+        have = {r[0] for r in con.execute("describe quarantine").fetchall()}
+        if "line" not in have:
+            con.execute("alter table quarantine rename column row_number to line")
+        if "problems" not in have:
+            con.execute("alter table quarantine add column problems "
+                        "struct(reason varchar, value varchar)[]")
     con.execute(f"""
         create table if not exists quarantine as
         select * from ({rows_sql}) where false

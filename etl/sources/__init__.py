@@ -6,6 +6,9 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     description = "What system writes these exports"
     file_format = "csv"          # csv | parquet
     delimiter = ","              # csv only
+    encoding = "utf-8"           # csv only: utf-8 (default; a byte order mark is fine),
+                                 # latin-1 (Windows "ANSI" exports) or utf-16
+    null = ["NA", "N/A", "-"]    # texts that mean "not recorded" in every column (after trim)
     drop = ["Client Name", "DOB"]  # source columns read by no one: names, addresses, narratives
 
     [rename]                     # source column -> canonical column
@@ -68,6 +71,8 @@ class Mapping:
     strict_canonical: bool = False  # the canonical format: header must be canonical names
     role: str = "calls"
     combine: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    null_words: tuple[str, ...] = ()
 
     def allowed_input_columns(self) -> set[str]:
         allowed = set(self.rename) | set(self.drop)
@@ -91,7 +96,7 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         return ConfigError(f"mapping {origin}: {msg}")
 
     known = {"name", "description", "file_format", "delimiter", "rename", "drop", "constant",
-             "time_format", "values", "booleans", "role", "combine"}
+             "time_format", "values", "booleans", "role", "combine", "encoding", "null"}
     unknown = set(data) - known
     if unknown:
         raise fail(f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -128,6 +133,15 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
     if fmt not in ("csv", "parquet"):
         raise fail(f"file_format {fmt!r}: use 'csv' or 'parquet'")
     booleans = data.get("booleans", {})
+    encoding = str(data.get("encoding", "utf-8")).lower().replace("_", "-")
+    encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1",
+                "utf16": "utf-16"}.get(encoding, encoding)
+    if encoding not in ("utf-8", "latin-1", "utf-16"):
+        raise fail(f"encoding {data['encoding']!r}: use 'utf-8' (the default; a byte order "
+                   "mark is fine), 'latin-1' or 'utf-16'")
+    nulls = data.get("null", [])
+    if isinstance(nulls, str) or not all(isinstance(w, str) for w in nulls):
+        raise fail('null must be a list of texts, e.g. null = ["NA", "N/A", "-"]')
     return Mapping(
         name=str(data.get("name", origin)),
         description=str(data.get("description", "")),
@@ -142,6 +156,8 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         false_words=tuple(str(w).lower() for w in booleans.get("false", [])),
         role=role,
         combine=combine,
+        encoding=encoding,
+        null_words=tuple(nulls),
     )
 
 
@@ -193,6 +209,12 @@ class Config:
     milestones: tuple[tuple[date, str], ...] = ()
     hmac_key_file: Path | None = None
     max_quarantine_share: float | None = None
+    earliest_date: date = date(2000, 1, 1)
+    # a release whose published universe falls by more than this share from the last
+    # release fails closed (unless the run is told --accept-shrink)
+    max_universe_drop: float = 0.5
+    # a re-exported file with fewer than this share of the rows it had fails closed
+    min_reexport_share: float = 0.5
 
 
 def load_config(path: Path) -> Config:
@@ -262,4 +284,21 @@ def load_config(path: Path) -> Config:
         milestones=milestones,
         hmac_key_file=(base / key_file) if key_file else None,
         max_quarantine_share=run.get("max_quarantine_share"),
+        earliest_date=_run_date(run, "earliest_date", date(2000, 1, 1), path),
+        max_universe_drop=_share(run, "max_universe_drop", 0.5, path),
+        min_reexport_share=_share(run, "min_reexport_share", 0.5, path),
     )
+
+
+def _run_date(run: dict, key: str, default: date, path: Path) -> date:
+    value = run.get(key, default)
+    if not isinstance(value, date):
+        raise ConfigError(f"{path}: [run] {key} must be a TOML date, e.g. {key} = 2000-01-01")
+    return value
+
+
+def _share(run: dict, key: str, default: float, path: Path) -> float:
+    value = run.get(key, default)
+    if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{path}: [run] {key} must be a share between 0 and 1, e.g. 0.5")
+    return float(value)
