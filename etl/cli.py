@@ -1,4 +1,4 @@
-"""Command line: `uv run etl demo | run | status | boundaries`. The only place logging is set up."""
+"""Command line: `uv run etl demo | run | status | check | quarantine | boundaries`. The only place logging is set up."""
 
 from __future__ import annotations
 
@@ -50,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="publish on purpose input that shrank: a re-export with far fewer rows, "
                         "an empty newest export, a source with no files left, a published "
                         "universe that is empty or much smaller (each is refused otherwise)")
+
+    c = sub.add_parser("check", help="read, map and validate every source without writing "
+                                     "anything: what a provider runs before delivering")
+    c.add_argument("--config", required=True, type=Path, help="sources.toml")
+    c.add_argument("--json", action="store_true", help="print JSON")
+
+    m = sub.add_parser("mapping", help="write a starting mapping from an export's header")
+    msub = m.add_subparsers(dest="mapping_command", required=True)
+    mn = msub.add_parser("new", help="guess a mapping from FILE.csv (a draft to check)")
+    mn.add_argument("file", type=Path, help="an export (CSV)")
+    mn.add_argument("--name", help="source name (default: the file's name before any date)")
+    mn.add_argument("--delimiter", default=",", help="field delimiter (default ',')")
+    mn.add_argument("--encoding", default="utf-8", help="utf-8 (default), latin-1 or utf-16")
+    mn.add_argument("--out", type=Path, help="write here instead of printing")
 
     q = sub.add_parser("quarantine", help="rows set aside, with file, line, every reason and "
                                           "the offending value")
@@ -330,6 +344,37 @@ def quarantine_rows(warehouse: Path, source: str | None = None, failed: bool = F
         con.close()
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from etl.check import check, print_check
+    result = check(args.config)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    return print_check(result)
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    import re
+
+    from etl.mapping_new import draft
+    if not args.file.exists():
+        print(f"no file at {args.file}", file=sys.stderr)
+        return 2
+    name = args.name or re.sub(r"[_-]?\d{4}.*$", "", args.file.stem) or args.file.stem
+    text = draft(args.file, name, args.delimiter, args.encoding)
+    if args.out:
+        if args.out.exists():
+            print(f"{args.out} exists; not overwritten (choose another --out)", file=sys.stderr)
+            return 2
+        args.out.write_text(text)
+        print(f"draft mapping written to {args.out}; check it, then add a [[source]] with "
+              f"format = \"{args.out.name}\" to sources.toml and run 'uv run etl check'",
+              file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     import csv as csv_
     wh = args.warehouse or settings.warehouse_db()
@@ -376,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     from etl.runlock import RunLocked
     from etl.sources import ConfigError
     handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status,
-                "boundaries": cmd_boundaries, "quarantine": cmd_quarantine}
+                "boundaries": cmd_boundaries, "quarantine": cmd_quarantine,
+                "check": cmd_check, "mapping": cmd_mapping}
     try:
         return handlers[args.command](args)
     except RunLocked as exc:
@@ -385,7 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, HmacKeyError) as exc:
         print(f"etl {args.command}: bad configuration, nothing ran: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (RunFailed, BoundaryError, SchemaDriftError, FileProblem, Refused) as exc:
+    except (FileProblem, SchemaDriftError) as exc:
+        if args.command != "run":
+            print(f"etl {args.command}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"etl run failed, the previous public file is kept: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (RunFailed, BoundaryError, Refused) as exc:
         print(f"etl {args.command} failed, the previous public file is kept: {exc}",
               file=sys.stderr)
         return EXIT_FAILED

@@ -195,7 +195,7 @@ def _text_expr(mapping: Mapping, col: str, present: dict[str, str]) -> str:
             expr = f"(case when {expr} in ({words}) then null else {expr} end)"
     else:
         return "cast(null as varchar)"
-    if col in mapping.values:
+    if mapping.values.get(col):
         cases = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in mapping.values[col].items())
         expr = f"(case {expr} {cases} else {expr} end)"
     return expr

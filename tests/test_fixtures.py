@@ -3,6 +3,7 @@ mapping file alone, with the counts its expected.toml states."""
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,3 +119,55 @@ def test_empty_file_says_so(tmp_path):
     (folder / "mapping.toml").write_text((FIXTURES / "header_only" / "mapping.toml").read_text())
     with pytest.raises(FileProblem, match=r"x_2025-03-04.csv is empty \(0 bytes\)"):
         _load(tmp_path, folder)
+
+
+def test_etl_check_reports_without_writing(tmp_path, capsys):
+    from etl import cli
+    from outcomes import settings
+    cfg = _config(tmp_path, FIXTURES / "other_city_cad")
+    assert cli.main(["check", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "5 rows: 4 would be kept, 1 set aside" in out
+    assert "cad_2025-03.csv line 6: unreadable time in received_at ('13/05/2025 09:00 AM')" in out
+    assert "4 rows reach the published universe" in out
+    assert not settings.warehouse_db().exists() and not settings.public_db().exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.toml"]
+
+
+def test_etl_check_names_unmapped_values_and_codes(tmp_path, capsys):
+    from etl import cli
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "mapping.toml").write_text(
+        (FIXTURES / "other_city_cad" / "mapping.toml").read_text())
+    text = (FIXTURES / "other_city_cad" / "cad_2025-03.csv").read_text()
+    (folder / "cad_2025-04.csv").write_text(
+        text.replace("--GOA", "--UNFOUNDED").replace(",WELF,", ",Person in Crisis,"))
+    assert cli.main(["check", "--config", str(_config(tmp_path, folder))]) == 0
+    out = capsys.readouterr().out
+    assert "disposition = '--UNFOUNDED'" in out
+    assert "'Person in Crisis'" in out
+
+
+def test_mapping_new_drafts_a_mapping_that_loads(tmp_path, capsys):
+    from etl import cli
+    from etl.sources import parse_mapping
+    src = FIXTURES / "other_city_cad" / "cad_2025-03.csv"
+    out = tmp_path / "draft.toml"
+    assert cli.main(["mapping", "new", str(src), "--out", str(out)]) == 0
+    m = parse_mapping(tomllib.loads(out.read_text()), str(out))
+    assert m.name == "cad"
+    assert m.rename["Incident #"] == "incident_id" and m.rename["Rcvd"] == "received_at"
+    assert m.rename["Source"] == "call_origin" and m.rename["Area"] == "lapd_division"
+    assert m.time_format["on_scene_at"] == ("%m/%d/%Y %I:%M %p",)
+    assert set(m.drop) == {"Caller", "Address", "Narrative"}  # free text is never read
+    assert m.null_words == ("NA",)
+    text = out.read_text()
+    assert '# "9-1-1" = ""' in text and '# "--ADVISED" = ""' in text
+    # the draft already reads the file: rows come through, codes still to be mapped
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    shutil.copy(src, folder)
+    con, reads, kept, bad = _load(tmp_path, folder, out)
+    assert reads[0].rows == 5
+    assert cli.main(["mapping", "new", str(src), "--out", str(out)]) == 2  # never overwrites
