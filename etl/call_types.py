@@ -33,10 +33,13 @@ class CodeTable:
         return out
 
     def group_of(self, code: str | None) -> str:
-        """Exact code first, else the longest listed code followed only by letters."""
+        """A group's own name, else the exact code, else the longest listed code followed only
+        by letters."""
         if not code:
             return OTHER
         code = code.strip().upper()
+        if code.lower() in self.groups:
+            return code.lower()  # a mapping may name the group itself
         best, best_len = OTHER, -1
         for g in self.groups.values():
             for listed in g.codes:

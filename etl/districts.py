@@ -109,6 +109,26 @@ def assign(b: Boundaries, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
+def assign_division(divisions, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """LAPD division (canonical name) of each point, None outside every division. A point on
+    a border between two divisions goes to the first by name, so the answer is stable."""
+    frame = divisions.frame.to_crs(4326).sort_values("division")
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    out = np.full(len(lon), None, dtype=object)
+    free = np.ones(len(lon), dtype=bool)
+    polys = frame.geometry.values
+    shapely.prepare(polys)
+    for name, poly in zip(frame["division"], polys):
+        x0, y0, x1, y1 = poly.bounds
+        idx = np.nonzero(free & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))[0]
+        if len(idx):
+            inside = shapely.intersects_xy(poly, lon[idx], lat[idx])
+            out[idx[inside]] = name
+            free[idx[inside]] = False
+    return out
+
+
 def display_features(b: Boundaries | gpd.GeoDataFrame, key: str = "district",
                      tolerance: float = 0.0002) -> list[dict]:
     """GeoJSON features for drawing (simplified; never used for assignment), in WGS 84, with

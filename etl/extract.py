@@ -195,9 +195,20 @@ def _text_expr(mapping: Mapping, col: str, present: dict[str, str]) -> str:
             expr = f"(case when {expr} in ({words}) then null else {expr} end)"
     else:
         return "cast(null as varchar)"
-    if mapping.values.get(col):
-        cases = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in mapping.values[col].items())
-        expr = f"(case {expr} {cases} else {expr} end)"
+    for step, arg in mapping.clean.get(col, ()):
+        if step == "strip_prefix":
+            expr = (f"(case when starts_with({expr}, {_lit(arg)}) "
+                    f"then nullif(trim(substr({expr}, {len(arg) + 1})), '') else {expr} end)")
+        elif step == "case":
+            expr = f"{arg}({expr})"
+    table = mapping.values.get(col)
+    if table:
+        # "" maps a value to unknown; "*" gives every value the map does not name one
+        # meaning (unknown stays unknown)
+        whens = " ".join(f"when {expr} = {_lit(k)} then {_lit(v) if v else 'null'}"
+                         for k, v in table.items() if k != "*")
+        fallback = expr if "*" not in table else (_lit(table["*"]) if table["*"] else "null")
+        expr = f"(case when {expr} is null then null {whens} else {fallback} end)"
     return expr
 
 
@@ -222,7 +233,8 @@ def used_columns(mapping: Mapping, columns: list[str]) -> list[str]:
     if mapping.strict_canonical:
         return [c for c in CANONICAL_COLUMNS if c in columns]
     combined = {c for cols in mapping.combine.values() for c in cols}
-    return [c for c in columns if c in mapping.rename or c in combined]
+    copied = set(mapping.copy.values())
+    return [c for c in columns if c in mapping.rename or c in combined or c in copied]
 
 
 @dataclass
@@ -291,6 +303,7 @@ def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list
         present = {c: c for c in CANONICAL_COLUMNS if c in columns}
     else:
         present = {dst: src for src, dst in mapping.rename.items() if src in columns}
+        present.update({dst: src for dst, src in mapping.copy.items() if src in columns})
     items = []
     for col in CANONICAL_COLUMNS:
         text = _text_expr(mapping, col, present)

@@ -28,7 +28,8 @@ from etl import warehouse as wh
 from etl.crosswalk import load_divisions
 from etl.deidentify import (INCIDENT_ID, deidentify, hmac_params, hmac_sql, key_fingerprint,
                             resolve_key)
-from etl.districts import Boundaries, assign, load_boundaries
+from etl.districts import Boundaries, assign, assign_division, load_boundaries
+from etl.divisions import OUTSIDE
 from etl.extract import extract, list_files
 from etl.guards import LoadedFile, check_files, check_sources, check_universe
 from etl.publish import build_release
@@ -122,15 +123,36 @@ def _step(report: RunReport, name: str, bar: tqdm | None):
         bar.update(1)
 
 
-def place(con: duckdb.DuckDBPyConnection, b: Boundaries) -> None:
-    """Council district by point in polygon, then the coordinates are dropped."""
+def place(con: duckdb.DuckDBPyConnection, b: Boundaries, divisions=None) -> None:
+    """Council district by point in polygon, and the LAPD division of a record that gives
+    a point but no division (pilot coverage is by division); then the coordinates are
+    dropped. A record whose division and point disagree keeps the division it gives, and is
+    counted in the log."""
     pts = con.execute("""select distinct longitude, latitude from deidentified
                          where longitude is not null order by 1, 2""").df()
-    pts["district"] = assign(b, pts["longitude"].to_numpy(), pts["latitude"].to_numpy())
+    lon, lat = pts["longitude"].to_numpy(), pts["latitude"].to_numpy()
+    pts["district"] = assign(b, lon, lat)
+    pts["point_division"] = (assign_division(divisions, lon, lat) if divisions is not None
+                             else None)
+    pts["point_division"] = pts["point_division"].astype(object)
     con.register("point_districts", pts)
+    placed, disagree = con.execute(f"""
+        select count(*) filter (where d.lapd_division is null and p.point_division is not null),
+               count(*) filter (where d.lapd_division is not null and d.lapd_division <> '{OUTSIDE}'
+                                and p.point_division is not null
+                                and p.point_division <> d.lapd_division)
+        from deidentified d join point_districts p
+          on p.longitude = d.longitude and p.latitude = d.latitude""").fetchone()
+    if placed:
+        log.info("%d records with a point but no division were placed in the division "
+                 "their point lies in", placed)
+    if disagree:
+        log.warning("%d records give an LAPD division their point lies outside of; the "
+                    "division given is kept", disagree)
     con.execute("""
         create or replace temp table staged as
-        select d.* exclude (latitude, longitude),
+        select d.* exclude (latitude, longitude, lapd_division),
+               coalesce(d.lapd_division, p.point_division) as lapd_division,
                p.district,
                case when d.longitude is null then 'unknown'
                     when p.district is null then 'outside_city'
@@ -281,7 +303,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                 category="too many rows failed validation")
         with _step(report, "de-identify+districts", bar):
             deidentify(con, key)  # a view: hashed while the district step writes the rows
-            place(con, boundaries)
+            place(con, boundaries, divisions)
         with _step(report, "warehouse", bar):
             # what the publish step must re-read: every month, or those this run touches
             months_changed = None if report.mode == "full" else monthly.months_touched(con)

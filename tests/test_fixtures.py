@@ -171,3 +171,58 @@ def test_mapping_new_drafts_a_mapping_that_loads(tmp_path, capsys):
     con, reads, kept, bad = _load(tmp_path, folder, out)
     assert reads[0].rows == 5
     assert cli.main(["mapping", "new", str(src), "--out", str(out)]) == 2  # never overwrites
+
+
+FEATURES = """
+name = "features"
+drop = ["Caller", "Address", "Narrative", "Arrest", "Disp", "OnScn", "Clrd"]
+null = ["NA"]
+[rename]
+"Incident #" = "incident_id"
+"Source" = "call_origin"
+"Rcvd" = "received_at"
+"Type" = "initial_call_type"
+"Unit Type" = "responder_type"
+"Clearance" = "disposition"
+"Area" = "lapd_division"
+[copy]
+arrest = "Clearance"
+[clean.disposition]
+strip_prefix = "--"
+case = "lower"
+[time_format]
+received_at = "%m/%d/%Y %I:%M %p"
+[values.call_origin]
+"9-1-1" = "911"
+"*" = "non_emergency"
+[values.responder_type]
+"CRISIS TEAM" = "civilian_team"
+"PATROL" = ""
+[values.disposition]
+"advised" = "resolved_on_scene"
+"transport" = "transported_community"
+"goa" = "gone_on_arrival"
+[values.arrest]
+"--GOA" = ""
+"*" = "false"
+[values.initial_call_type]
+"WELF" = "welfare_check"
+"""
+
+
+def test_mapping_language_copy_clean_default_unknown_and_group_names(tmp_path):
+    from etl.call_types import load_code_table
+    (tmp_path / "features.toml").write_text(FEATURES)
+    con, _, kept, bad = _load(tmp_path, FIXTURES / "other_city_cad", tmp_path / "features.toml")
+    rows = con.execute("""select incident_id, call_origin, responder_type, disposition, arrest,
+                          initial_call_type from extracted order by _row""").fetchall()
+    by_id = {r[0]: r[1:] for r in rows}
+    # "--ADVISED" -> strip "--", lower case, then the value map; one column feeds two
+    assert by_id["OC-1001"] == ("911", "civilian_team", "resolved_on_scene", False, "918M")
+    # a value the origin map does not name takes its "*" meaning
+    assert by_id["OC-1002"][0] == "non_emergency"
+    assert by_id["OC-1002"][4] == "welfare_check"
+    assert load_code_table().group_of("welfare_check") == "welfare_check"
+    # "PATROL" maps to unknown, "--GOA" leaves arrest unknown; NA stays unknown
+    assert by_id["OC-1003"][1] is None and by_id["OC-1003"][3] is None
+    assert by_id["OC-1004"][2] is None and by_id["OC-1004"][3] is None

@@ -200,3 +200,19 @@ def test_status_json_gives_numbers_and_the_right_warehouse(tmp_path, capsys, mon
     st = json.loads(capsys.readouterr().out)
     assert st["warehouse"] is None and "pass --warehouse" in st["warehouse_note"]
     assert st["runs"][0]["status"] == "ok"
+
+
+def test_a_point_without_a_division_is_placed_by_the_real_division_boundaries(tmp_path, caplog):
+    # City Hall (Central division) and a point in Harbor (San Pedro), no division given
+    rows = _rows(30)
+    rows += _rows(5, prefix="P", lapd_division="")
+    rows += _rows(3, prefix="S", lapd_division="", latitude="33.7361", longitude="-118.2923")
+    rows += _rows(2, prefix="D", lapd_division="Harbor")  # a point in Central
+    write_csv(tmp_path / "landing/a/a_1.csv", rows)
+    with caplog.at_level("INFO"):
+        assert run(write_config(tmp_path), now=NOW).status == "ok"
+    con = duckdb.connect(str(settings.warehouse_db()), read_only=True)
+    got = dict(con.execute("select lapd_division, count(*) from calls group by 1").fetchall())
+    assert got == {"Central": 35, "Harbor": 5}
+    assert "8 records with a point but no division were placed" in caplog.text
+    assert "2 records give an LAPD division their point lies outside of" in caplog.text

@@ -30,6 +30,23 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     true = ["Y"]
     false = ["N"]
 
+    [copy]                       # canonical column -> a source column read a second time
+    arrest = "Clearance"         # (one clearance text gives a disposition and an arrest flag)
+
+    [clean.disposition]          # before [values]: after trim, drop a prefix, change case
+    strip_prefix = "--"
+    case = "upper"
+
+    [values.arrest]              # "" means unknown; "*" is every value the map does not name
+    "ARREST" = "true"
+    "NOT RECORDED" = ""
+    "*" = "false"
+
+Call types: initial_call_type and final_call_type hold codes of the code table
+(etl/call_types.toml), e.g. "918M"; a provider's own text can be mapped to a code in
+[values.initial_call_type], or to a call type group's name ("Person in Crisis" =
+"mental_health"). Text that is neither counts as "other" (`uv run etl check` lists it).
+
 `role` says where the rows go: "calls" (the default) for the pilot's and the city's call
 records, "police_baseline" for LAPD calls-for-service exports, which carry no outcomes and are
 published only as the police baseline (etl/baseline.py), never mixed into the pilot metrics.
@@ -73,9 +90,11 @@ class Mapping:
     combine: dict[str, tuple[str, ...]] = field(default_factory=dict)
     encoding: str = "utf-8"
     null_words: tuple[str, ...] = ()
+    copy: dict[str, str] = field(default_factory=dict)
+    clean: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def allowed_input_columns(self) -> set[str]:
-        allowed = set(self.rename) | set(self.drop)
+        allowed = set(self.rename) | set(self.drop) | set(self.copy.values())
         allowed |= {c for cols in self.combine.values() for c in cols}
         if self.strict_canonical:
             allowed |= set(CANONICAL_COLUMNS)
@@ -96,7 +115,8 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         return ConfigError(f"mapping {origin}: {msg}")
 
     known = {"name", "description", "file_format", "delimiter", "rename", "drop", "constant",
-             "time_format", "values", "booleans", "role", "combine", "encoding", "null"}
+             "time_format", "values", "booleans", "role", "combine", "encoding", "null", "copy",
+             "clean"}
     unknown = set(data) - known
     if unknown:
         raise fail(f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -126,6 +146,26 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         if col in rename.values() or col in constant:
             raise fail(f"{col!r} is both combined and renamed or constant; keep one")
         combine[col] = tuple(str(p) for p in parts)
+    copy = {str(k): str(v) for k, v in data.get("copy", {}).items()}
+    for col, src in copy.items():
+        if col not in CANONICAL_COLUMNS:
+            raise fail(f"[copy] names {col!r}, which is not a canonical column")
+        if col in rename.values() or col in constant or col in combine:
+            raise fail(f"{col!r} is both copied and renamed, constant or combined; keep one")
+    clean: dict[str, tuple[tuple[str, str], ...]] = {}
+    for col, steps in data.get("clean", {}).items():
+        if col not in CANONICAL_COLUMNS or not isinstance(steps, dict):
+            raise fail(f"[clean.{col}]: name a canonical column, with strip_prefix and/or case")
+        out = []
+        for k, v in steps.items():
+            if k == "strip_prefix" and isinstance(v, str) and v:
+                out.append(("strip_prefix", v))
+            elif k == "case" and v in ("upper", "lower"):
+                out.append(("case", v))
+            else:
+                raise fail(f"[clean.{col}] {k} = {v!r}: use strip_prefix = \"TEXT\" or "
+                           "case = \"upper\" / \"lower\"")
+        clean[col] = tuple(out)
     role = str(data.get("role", "calls"))
     if role not in ROLES:
         raise fail(f"role {role!r}: use one of {', '.join(ROLES)}")
@@ -158,6 +198,8 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         combine=combine,
         encoding=encoding,
         null_words=tuple(nulls),
+        copy=copy,
+        clean=clean,
     )
 
 
