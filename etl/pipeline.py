@@ -385,7 +385,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             _keep_failed_quarantine(con, held)
         report.status = "failed"
         report.finished_at = datetime.now(timezone.utc)
-        report.message = str(exc) or type(exc).__name__
+        report.message = _scrubbed(exc)
         report.failure = failure_category(exc)
         if con.execute("select count(*) from runs where run_id = $id",
                        {"id": report.run_id}).fetchone()[0]:
@@ -409,6 +409,24 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
              report.run_id, report.rows_in, report.rows_out, report.rows_quarantined,
              report.data_through)
     return report
+
+
+def _scrubbed(exc: BaseException) -> str:
+    """A failure's text for the run log and the console. The project's own errors name
+    files, lines and counts only; any other (a library's) can quote an input value, so its
+    quoted parts and every line after the first are left out."""
+    import re
+
+    from etl.districts import BoundaryError
+    from etl.extract import FileProblem, SchemaDriftError
+    from etl.guards import Refused
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, (RunFailed, FileProblem, SchemaDriftError, Refused, BoundaryError,
+                        KeyboardInterrupt)):
+        return text
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    first = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", first)
+    return f"{type(exc).__name__}: {first[:300]} (quoted values left out)"
 
 
 FAILED_RUNS_KEPT = 5

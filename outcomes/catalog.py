@@ -195,7 +195,8 @@ TABLES: tuple[Table, ...] = (
           "counts alone would allow; rows_shown: how many of those are shown; utility_share "
           "= rows_shown / rows_allowed."),
     Table("quarantine_summary", "Rows set aside by validation", "source,reason", "rows",
-          "Input rows of the latest run.", "Rows that failed a check, by first reason."),
+          "Input rows of the files this release is built from.",
+          "Rows that failed a check, by the first check each failed."),
     Table("runs", "Run log", "run_id",
           "started_at,finished_at,status,mode,rows_in,rows_out,rows_quarantined,data_through,failure",
           "ETL runs.", "Each run of the pipeline. status: ok (published); failed (the "

@@ -216,3 +216,13 @@ def test_a_point_without_a_division_is_placed_by_the_real_division_boundaries(tm
     assert got == {"Central": 35, "Harbor": 5}
     assert "8 records with a point but no division were placed" in caplog.text
     assert "2 records give an LAPD division their point lies outside of" in caplog.text
+
+
+def test_a_library_error_never_carries_input_into_the_run_log():
+    from etl.pipeline import _scrubbed
+    exc = duckdb.ConversionException(
+        "Conversion Error: Could not convert string 'INC-77 Jane Roe 34.05,-118.24' to INT32\n"
+        "LINE 1: select ...")
+    text = _scrubbed(exc)
+    assert "Jane" not in text and "34.05" not in text and "LINE 1" not in text
+    assert text.startswith("ConversionException: Conversion Error: Could not convert string")
