@@ -60,6 +60,10 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
                        select unnest(problems) as p from quarantined)
                    where p.reason like 'unknown % code' or p.reason = 'unknown lapd_division'
                    group by 1, 2 order by 3 desc, 1, 2 limit 50""").fetchall()]
+        no_point = con.execute("select count(*) from validated where latitude is null"
+                               ).fetchone()[0]
+        entry["without_coordinates"] = no_point
+        entry["declares_no_coordinates"] = not source.mapping.coordinates
         if source.mapping.role == "calls":
             codes = con.execute("""select initial_call_type, count(*) from validated
                                    where call_origin in $origins group by 1""",
@@ -101,6 +105,12 @@ def print_check(result: dict) -> int:
             print("  values no map names (add them to [values.<column>] in the mapping):")
             for u in e["unmapped_values"]:
                 print(f"  {u['rows']:>8,}  {u['column']} = {u['value']!r}")
+        if e["declares_no_coordinates"]:
+            print("  the mapping says the source has no coordinates: its calls count citywide "
+                  "and by LAPD division, in no council district")
+        elif e["without_coordinates"]:
+            print(f"  {e['without_coordinates']:,} kept rows have no coordinates: in no council "
+                  "district (if the source never has them, say coordinates = false)")
         if "universe" in e:
             print(f"  {e['universe']:,} rows reach the published universe (public calls of "
                   "the pilot's call type groups)")

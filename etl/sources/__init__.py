@@ -9,6 +9,8 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     encoding = "utf-8"           # csv only: utf-8 (default; a byte order mark is fine),
                                  # latin-1 (Windows "ANSI" exports) or utf-16
     null = ["NA", "N/A", "-"]    # texts that mean "not recorded" in every column (after trim)
+    coordinates = false          # the source never has points (e.g. a crisis line): its calls
+                                 # count citywide and by division, in no council district
     drop = ["Client Name", "DOB"]  # source columns read by no one: names, addresses, narratives
 
     [rename]                     # source column -> canonical column
@@ -91,6 +93,7 @@ class Mapping:
     encoding: str = "utf-8"
     null_words: tuple[str, ...] = ()
     copy: dict[str, str] = field(default_factory=dict)
+    coordinates: bool = True  # False: the source never has points (a crisis line)
     clean: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def allowed_input_columns(self) -> set[str]:
@@ -116,7 +119,7 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
 
     known = {"name", "description", "file_format", "delimiter", "rename", "drop", "constant",
              "time_format", "values", "booleans", "role", "combine", "encoding", "null", "copy",
-             "clean"}
+             "clean", "coordinates"}
     unknown = set(data) - known
     if unknown:
         raise fail(f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -166,6 +169,11 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
                 raise fail(f"[clean.{col}] {k} = {v!r}: use strip_prefix = \"TEXT\" or "
                            "case = \"upper\" / \"lower\"")
         clean[col] = tuple(out)
+    coordinates = data.get("coordinates", True)
+    if not isinstance(coordinates, bool):
+        raise fail("coordinates must be true or false")
+    if not coordinates and {"latitude", "longitude"} & (set(rename.values()) | set(copy)):
+        raise fail("says coordinates = false but maps a column to latitude or longitude")
     role = str(data.get("role", "calls"))
     if role not in ROLES:
         raise fail(f"role {role!r}: use one of {', '.join(ROLES)}")
@@ -200,6 +208,7 @@ def parse_mapping(data: dict, origin: str) -> Mapping:
         null_words=tuple(nulls),
         copy=copy,
         clean=clean,
+        coordinates=coordinates,
     )
 
 
