@@ -32,6 +32,7 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
     for source in config.sources:
         mine = [(s, lf) for s, lf in files if s.name == source.name]
         entry: dict = {"source": source.name, "mapping": source.mapping.name,
+                       "role": source.mapping.role,
                        "pattern": source.pattern, "files": len(mine)}
         out["sources"].append(entry)
         if not mine:
@@ -85,6 +86,11 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
     return out
 
 
+def where(file: str) -> str:
+    """A CSV row is found by its line (the header is line 1); a Parquet row by its number."""
+    return "row" if file.endswith(".parquet") else "line"
+
+
 def print_check(result: dict) -> int:
     """Human-readable report; returns the exit code (1 when any source cannot be read or
     reaches nothing of the universe)."""
@@ -105,7 +111,10 @@ def print_check(result: dict) -> int:
             print("  values no map names (add them to [values.<column>] in the mapping):")
             for u in e["unmapped_values"]:
                 print(f"  {u['rows']:>8,}  {u['column']} = {u['value']!r}")
-        if e["declares_no_coordinates"]:
+        if e["declares_no_coordinates"] and e["role"] == "police_baseline":
+            print("  the mapping says the source has no coordinates: counted by LAPD division, "
+                  "estimated into council districts through the division crosswalk")
+        elif e["declares_no_coordinates"]:
             print("  the mapping says the source has no coordinates: its calls count citywide "
                   "and by LAPD division, in no council district")
         elif e["without_coordinates"]:
@@ -128,5 +137,5 @@ def print_check(result: dict) -> int:
         if e["first_problems"]:
             print("  first rows to fix:")
             for p in e["first_problems"]:
-                print(f"    {p['file']} line {p['line']}: {'; '.join(p['reasons'])}")
+                print(f"    {p['file']} {where(p['file'])} {p['line']}: {'; '.join(p['reasons'])}")
     return 1 if failing else 0

@@ -377,6 +377,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     import csv as csv_
+
+    from etl.check import where
     wh = args.warehouse or settings.warehouse_db()
     if not wh.exists():
         print(f"no warehouse at {wh}: nothing has run yet (pass --warehouse)", file=sys.stderr)
@@ -400,7 +402,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         for _, src, file, line, problems in rows[:args.limit]:
             what = "; ".join(p["reason"] + (f" ({_cell(p['value'])!r})" if p["value"] else "")
                              for p in problems or [])
-            print(f"{src}  {file} line {line}: {what}")
+            print(f"{src}  {file} {where(file)} {line}: {what}")
         if len(rows) > args.limit:
             print(f"... {len(rows) - args.limit} more (--limit, or --csv FILE for all)")
     print(f"{len(rows)} rows set aside; every reason counted (a row can break several rules):")

@@ -226,3 +226,13 @@ def test_a_library_error_never_carries_input_into_the_run_log():
     text = _scrubbed(exc)
     assert "Jane" not in text and "34.05" not in text and "LINE 1" not in text
     assert text.startswith("ConversionException: Conversion Error: Could not convert string")
+
+
+def test_quarantine_csv_never_runs_a_formula(tmp_path):
+    rows = _rows(100) + [canonical_row(incident_id="F1", disposition='=HYPERLINK("http://x")')]
+    write_csv(tmp_path / "landing/a/a_1.csv", rows)
+    assert run(write_config(tmp_path), now=NOW).rows_quarantined == 1
+    assert cli.main(["quarantine", "--csv", str(tmp_path / "q.csv")]) == 0
+    q = (tmp_path / "q.csv").read_text()
+    assert "formula-like text in disposition" in q
+    assert "'=HYPERLINK" in q and ',=HYPERLINK' not in q
