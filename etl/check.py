@@ -18,6 +18,7 @@ from etl.extract import FileProblem, SchemaDriftError, extract, list_files
 from etl.schema import PUBLIC_ORIGINS
 from etl.sources import load_config
 from etl.validate import validate
+from outcomes import settings
 
 FIRST_PROBLEMS = 5
 
@@ -28,6 +29,8 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
     table = load_code_table()
     pilot = set(config.pilot_groups)
     files = list_files(config)
+    share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
+                   else settings.max_quarantine_share())
     out: dict = {"config": str(config.path), "sources": []}
     for source in config.sources:
         mine = [(s, lf) for s, lf in files if s.name == source.name]
@@ -50,7 +53,10 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
             continue
         kept, bad = validate(con, now, earliest=config.earliest_date)
         entry.update(rows=kept + bad, kept=kept, set_aside=bad,
-                     empty_files=[Path(r.path).name for r in reads if r.rows == 0])
+                     empty_files=[Path(r.path).name for r in reads if r.rows == 0],
+                     newest_empty=bool(reads) and reads[-1].rows == 0,
+                     max_set_aside_share=share_limit)
+        entry["defaulted_values"] = _defaulted(con, source)
         entry["reasons"] = [{"reason": r, "rows": n} for r, n in con.execute(
             """select p.reason, count(*) from (select unnest(problems) as p from quarantined)
                group by 1 order by 2 desc, 1""").fetchall()]
@@ -86,14 +92,40 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
     return out
 
 
+def _defaulted(con: duckdb.DuckDBPyConnection, source) -> list[dict]:
+    """Values that took a map's "*" meaning, with their counts: a default can hide a value
+    the map should have named (a prefix not stripped, a new code)."""
+    from dataclasses import replace
+
+    from etl.extract import _text_expr
+    m = source.mapping
+    cols = {r[0] for r in con.execute("describe raw_0").fetchall()}
+    present = {dst: src for src, dst in m.rename.items() if src in cols}
+    present.update({dst: src for dst, src in m.copy.items() if src in cols})
+    out = []
+    for col, table in m.values.items():
+        if "*" not in table:
+            continue
+        before = _text_expr(replace(m, values={}), col, present)
+        named = [k for k in table if k != "*"]
+        rows = con.execute(f"""select v, count(*) from (select {before} as v from raw_0)
+                               where v is not null and v not in $named
+                               group by 1 order by 2 desc, 1 limit 20""",
+                           {"named": named or [""]}).fetchall()
+        out += [{"column": col, "value": v, "meaning": table["*"] or "unknown", "rows": n}
+                for v, n in rows]
+    return out
+
+
 def where(file: str) -> str:
     """A CSV row is found by its line (the header is line 1); a Parquet row by its number."""
     return "row" if file.endswith(".parquet") else "line"
 
 
 def print_check(result: dict) -> int:
-    """Human-readable report; returns the exit code (1 when any source cannot be read or
-    reaches nothing of the universe)."""
+    """Human-readable report; returns the exit code: 1 when a run would fail or refuse it (a
+    source that cannot be read, too many rows set aside, an empty newest export) or a
+    source reaches nothing of the universe."""
     failing = 0
     print(f"checked {result['config']} (nothing was written)")
     for e in result["sources"]:
@@ -107,6 +139,19 @@ def print_check(result: dict) -> int:
             print(f"  {f} holds no rows (only its header)")
         for r in e["reasons"]:
             print(f"  {r['rows']:>8,}  {r['reason']}")
+        if e["defaulted_values"]:
+            print('  values that took a map\'s "*" meaning (name them if they mean something '
+                  "else):")
+            for d in e["defaulted_values"]:
+                print(f"  {d['rows']:>8,}  {d['column']} = {d['value']!r} -> {d['meaning']}")
+        if e["rows"] and e["set_aside"] / e["rows"] > e["max_set_aside_share"]:
+            failing += 1
+            print(f"  PROBLEM: {e['set_aside'] / e['rows']:.1%} of rows would be set aside, more "
+                  f"than the {e['max_set_aside_share']:.0%} a run allows: the run would fail")
+        if e["newest_empty"]:
+            failing += 1
+            print("  PROBLEM: the newest export holds no rows: a run refuses it (unless "
+                  "--accept-shrink)")
         if e["unmapped_values"]:
             print("  values no map names (add them to [values.<column>] in the mapping):")
             for u in e["unmapped_values"]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import logging
 import shutil
 import sys
@@ -98,10 +100,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """While a run works, whatever writes to standard output (the MILP solver's C library
+    prints a licence banner there) goes to standard error: stdout carries the JSON only."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from etl.pipeline import run
-    report = run(args.config, db=args.db, warehouse_path=args.warehouse, rebuild=args.rebuild,
-                 accept_shrink=args.accept_shrink)
+    with _stdout_to_stderr():
+        report = run(args.config, db=args.db, warehouse_path=args.warehouse,
+                     rebuild=args.rebuild, accept_shrink=args.accept_shrink)
     print(json.dumps(report.as_dict(), default=str))
     return 0
 
@@ -411,6 +429,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kept(args: argparse.Namespace) -> str:
+    db = getattr(args, "db", None) or settings.public_db()
+    return ("the previous public file is kept" if Path(db).exists() else
+            "no public file was written")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -437,11 +461,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "run":
             print(f"etl {args.command}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"etl run failed, the previous public file is kept: {exc}", file=sys.stderr)
+        print(f"etl run failed, {_kept(args)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except (RunFailed, BoundaryError, Refused) as exc:
-        print(f"etl {args.command} failed, the previous public file is kept: {exc}",
-              file=sys.stderr)
+        print(f"etl {args.command} failed, {_kept(args)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from etl.schema import BOOLEAN_COLUMNS, CANONICAL_COLUMNS, FALSE_WORDS, TIME_COLUMNS, TRUE_WORDS
+from etl.schema import (BAD_OFFSET, BOOLEAN_COLUMNS, CANONICAL_COLUMNS, FALSE_WORDS,
+                        TIME_COLUMNS, TRUE_WORDS)
 from etl.sources import Config, Mapping, Source
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,18 @@ class FileProblem(ValueError):
     what to do, and never quotes the file's content."""
 
 
+def file_encoding(mapping: Mapping, path: str) -> str:
+    """The mapping's encoding, unless the file starts with a byte order mark, which says
+    what it is (one source's files can come from a spreadsheet and from the system)."""
+    with open(path, "rb") as fh:
+        start = fh.read(3)
+    if start.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return mapping.encoding
+
+
 def read_header(mapping: Mapping, path: str) -> list[str]:
     """The header's column names, read by Python from the file's first bytes: DuckDB's
     sniffer is never used, so an odd file gets a message about the file, not the sniffer."""
@@ -81,7 +94,7 @@ def read_header(mapping: Mapping, path: str) -> list[str]:
                           "again, or remove the file")
     with open(path, "rb") as fh:
         chunk = fh.read(1 << 16)
-    decoder = codecs.getincrementaldecoder(ENCODINGS[mapping.encoding])()
+    decoder = codecs.getincrementaldecoder(ENCODINGS[file_encoding(mapping, path)])()
     try:
         text = decoder.decode(chunk, final=len(chunk) == size)
     except UnicodeDecodeError:
@@ -112,16 +125,18 @@ def read_header(mapping: Mapping, path: str) -> list[str]:
 def encoding_problem(mapping: Mapping, path: str) -> FileProblem:
     """Where a file stops being its mapping's encoding: the line and the byte, never the text."""
     data = open(path, "rb").read()
+    encoding = file_encoding(mapping, path)
     try:
-        data.decode(ENCODINGS[mapping.encoding])
+        data.decode(ENCODINGS[encoding])
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         hint = (' The file looks like Latin-1 (Windows "ANSI"): add encoding = "latin-1" to '
-                f"mapping {mapping.name!r}, or export it as UTF-8."
-                if mapping.encoding == "utf-8" else "")
-        return FileProblem(f"{path} line {line}: byte 0x{data[exc.start]:02X} is not "
-                           f"{mapping.encoding}.{hint}")
-    return FileProblem(f"{path}: a line could not be decoded as {mapping.encoding}")
+                f"mapping {mapping.name!r} (files that start with a byte order mark are "
+                "still read as UTF-8), or export it as UTF-8."
+                if encoding == "utf-8" else "")
+        return FileProblem(f"{path} line {line} (as a text editor counts lines): byte "
+                           f"0x{data[exc.start]:02X} is not {encoding}.{hint}")
+    return FileProblem(f"{path}: a line could not be decoded as {encoding}")
 
 
 def _csv_reader(mapping: Mapping, path: str, header: list[str], rejects: str) -> str:
@@ -132,7 +147,8 @@ def _csv_reader(mapping: Mapping, path: str, header: list[str], rejects: str) ->
     columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
     return (f"read_csv({_lit(path)}, auto_detect = false, header = true, columns = {columns}, "
             f"delim = {_lit(mapping.delimiter)}, quote = '\"', escape = '\"', "
-            f"strict_mode = true, null_padding = false, encoding = {_lit(mapping.encoding)}, "
+            f"strict_mode = true, null_padding = false, "
+            f"encoding = {_lit(file_encoding(mapping, path))}, "
             f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, rejects_limit = 0, "
             f"rejects_table = '{rejects}_errors', rejects_scan = '{rejects}_scans')")
 
@@ -216,7 +232,9 @@ def _time_expr(raw: str, formats: tuple[str, ...]) -> str:
     # The connection's TimeZone is America/Los_Angeles, so a time without an offset is read as
     # local time and one with an offset keeps it: the input contract's rule.
     if not formats:
-        return f"try_cast({raw} as timestamptz)"
+        # DuckDB would read an offset of +25:00; no such offset exists
+        return (f"(case when regexp_matches({raw}, {_lit(BAD_OFFSET)}) then null "
+                f"else try_cast({raw} as timestamptz) end)")
     parts = [f"cast(try_strptime({raw}, {_lit(f)}) as timestamptz)" for f in formats]
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.call_types import load_code_table
+from etl.divisions import canonical_division
 from etl.extract import _csv_reader, read_header
 from etl.schema import ALLOWED_VALUES, BOOLEAN_COLUMNS, CANONICAL_COLUMNS, FALSE_WORDS, \
     TIME_COLUMNS, TRUE_WORDS
@@ -22,10 +24,10 @@ from etl.sources import Mapping
 
 # Names real exports use for each canonical column (compared lower case, non-letters as _).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "incident_id": ("incident", "incident_no", "incident_number", "incident_", "case", "case_id",
+    "incident_id": ("call", "call_no", "call_num", "incident", "incident_no", "incident_number", "incident_", "case", "case_id",
                     "case_no", "case_number", "call_id", "call_number", "event_id",
                     "event_number", "contact_id", "cad_number", "id"),
-    "call_origin": ("source", "origin", "call_source", "source_of_call", "intake_channel", "channel",
+    "call_origin": ("source", "origin", "intake", "received_via", "call_source_type", "call_source", "source_of_call", "intake_channel", "channel",
                     "how_received"),
     "received_at": ("received", "rcvd", "time_received", "call_received", "call_time",
                     "received_time", "date_time_received", "created", "call_date_time"),
@@ -37,8 +39,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "initial_call_type": ("type", "call_type", "initial_type", "nature", "call_type_code",
                           "problem", "initial_call_type_code"),
     "final_call_type": ("final_type", "final_call_type_code", "final_nature"),
-    "eligible": ("eligible_flag", "screen_pass", "passed_screen", "eligible"),
-    "responder_type": ("unit_type", "responder", "primary_unit_type", "team_type"),
+    "eligible": ("eligible_y_n", "eligible_flag", "screen_pass", "passed_screen", "eligible"),
+    "responder_type": ("team", "unit_type", "responder", "responding_unit", "response_type", "primary_unit_type", "team_type"),
     "disposition": ("outcome", "clearance", "result", "disposition_code", "dispo"),
     "arrest": ("arrest_flag", "arrest_made", "arrested"),
     "citation": ("citation_flag", "cited"),
@@ -46,6 +48,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lapd_division": ("area", "area_name", "division", "lapd_area", "district_name"),
     "latitude": ("lat", "y", "latitude_"),
     "longitude": ("lon", "lng", "long", "x", "longitude_"),
+    "police_co_dispatched": ("lapd_assist", "police_assist", "pd_codispatch", "police_sent"),
+    "injury_person": ("subject_injured", "client_injured", "injury_subject"),
+    "injury_responder": ("staff_injured", "responder_injured", "injury_staff"),
     "person_key": ("client_id", "person_id", "subject_id"),
     "referral_offered": ("referral_offer", "referred"),
     "referral_accepted": ("referral_accept",),
@@ -98,6 +103,17 @@ def guess_time_format(values: list[str]) -> tuple[str | None, int]:
     return best[1], len(values) - best[0]
 
 
+def _common_prefix(vals) -> str | None:
+    """A run of punctuation every value starts with ("--ADVISED", "--GOA"), if any."""
+    if len(vals) < 2:
+        return None
+    m = re.match(r"^[^\w\s]+", vals.iloc[0])
+    if not m:
+        return None
+    prefix = m.group(0)
+    return prefix if vals.str.startswith(prefix).all() else None
+
+
 def _toml(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -115,6 +131,17 @@ def draft(path: Path, name: str, delimiter: str = ",", encoding: str = "utf-8") 
             rename[col], taken = c, taken | {c}
         else:
             drop.append(col)
+    # a date and a time (or hour) in two columns: "Call Date" + "Call Time" -> [combine]
+    combine: dict[str, list[str]] = {}
+    for col, dst in list(rename.items()):
+        n = _norm(col)
+        if dst in TIME_COLUMNS and re.search(r"(time|hour)$", n):
+            date_col = next((d for d in drop if _norm(d) == re.sub(r"(time|hour)$", "date", n)),
+                            None)
+            if date_col:
+                combine[dst] = [date_col, col]
+                del rename[col]
+                drop.remove(date_col)
     lines = [f"# Draft mapping written by 'uv run etl mapping new' from {path.name}.",
              "# Check every line: guesses are marked '# guess'. Then run 'uv run etl check'.",
              f"name = {_toml(name)}", 'description = ""', 'file_format = "csv"',
@@ -130,17 +157,28 @@ def draft(path: Path, name: str, delimiter: str = ",", encoding: str = "utf-8") 
     lines.append("drop = [" + ", ".join(_toml(c) for c in drop) + "]")
     lines += ["", "[rename]"]
     lines += [f"{_toml(src)} = {_toml(dst)}  # guess" for src, dst in rename.items()]
+    if combine:
+        lines += ["", "[combine]  # guess: a date and a time in two columns"]
+        lines += [f"{dst} = [{', '.join(_toml(c) for c in cols)}]" for dst, cols in combine.items()]
     missing = [c for c in ("incident_id", "received_at", "call_origin", "responder_type")
-               if c not in taken]
+               if c not in taken and c not in combine]
     lines += ["", "[constant]", f"source = {_toml(name)}"]
     for c in missing:
         lines.append(f"# {c} = \"...\"  # required and not found in the header: give a "
                      "constant or rename a column")
+    def text(cols: list[str]):
+        vals = sample[cols[0]].astype("string").str.strip()
+        for c in cols[1:]:
+            vals = vals + " " + sample[c].astype("string").str.strip()
+        return vals.dropna()
+
     times = {}
-    for src, dst in rename.items():
+    time_sources = [([src], dst) for src, dst in rename.items()] + \
+        [(cols, dst) for dst, cols in combine.items()]
+    for cols, dst in time_sources:
         if dst in TIME_COLUMNS:
-            vals = [str(v).strip() for v in sample[src].dropna() if str(v).strip()][:200]
-            vals = [v for v in vals if v not in nulls]
+            vals = [v for v in text(cols)[:200] if v and v not in nulls and
+                    not any(part in nulls for part in v.split(" "))]
             fmt, unread = guess_time_format(vals)
             if fmt:
                 times[dst] = (fmt, unread, len(vals))
@@ -154,10 +192,31 @@ def draft(path: Path, name: str, delimiter: str = ",", encoding: str = "utf-8") 
                                       if unread else "")
             lines.append(f"{dst} = {_toml(fmt)}{note}")
     trues, falses = set(), set()
+    table = load_code_table()
     for src, dst in rename.items():
         vals = sample[src].dropna().astype(str).str.strip()
         vals = vals[(vals != "") & ~vals.isin(nulls)]
+        prefix = _common_prefix(vals)
+        if prefix and (dst in ALLOWED_VALUES or dst in BOOLEAN_COLUMNS):
+            lines += ["", f"[clean.{dst}]  # guess: every value starts with {prefix!r}",
+                      f"strip_prefix = {_toml(prefix)}"]
+            vals = vals.str.removeprefix(prefix).str.strip()
         counts = vals.value_counts()
+        if dst in ("initial_call_type", "final_call_type"):
+            odd = [(v, n) for v, n in counts.items() if table.group_of(v) == "other"]
+            if odd:
+                lines += ["", f"[values.{dst}]  # codes of etl/call_types.toml, or a group: "
+                          + ", ".join(table.groups)]
+                lines += [f"# {_toml(v)} = \"\"  # {n} row{'s' if n != 1 else ''} in the "
+                          "sample; the code table does not group it" for v, n in odd[:SHORT_TEXT]]
+            continue
+        if dst == "lapd_division":
+            odd = [(v, n) for v, n in counts.items() if canonical_division(v) is None]
+            if odd:
+                lines += ["", "[values.lapd_division]  # LAPD division names, e.g. Central"]
+                lines += [f"# {_toml(v)} = \"\"  # {n} row{'s' if n != 1 else ''} in the "
+                          "sample; not a division name" for v, n in odd[:SHORT_TEXT]]
+            continue
         if dst in ALLOWED_VALUES and 0 < len(counts) <= SHORT_TEXT:
             allowed = ALLOWED_VALUES[dst]
             lines += ["", f"[values.{dst}]  # allowed: {', '.join(allowed)}"]

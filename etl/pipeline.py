@@ -136,19 +136,24 @@ def place(con: duckdb.DuckDBPyConnection, b: Boundaries, divisions=None) -> None
                              else None)
     pts["point_division"] = pts["point_division"].astype(object)
     con.register("point_districts", pts)
-    placed, disagree = con.execute(f"""
-        select count(*) filter (where d.lapd_division is null and p.point_division is not null),
+    counts = con.execute(f"""
+        select d._source,
+               count(*) filter (where d.lapd_division is null and p.point_division is not null),
                count(*) filter (where d.lapd_division is not null and d.lapd_division <> '{OUTSIDE}'
                                 and p.point_division is not null
                                 and p.point_division <> d.lapd_division)
         from deidentified d join point_districts p
-          on p.longitude = d.longitude and p.latitude = d.latitude""").fetchone()
+          on p.longitude = d.longitude and p.latitude = d.latitude
+        group by 1 order by 1""").fetchall()
+    placed = sum(c[1] for c in counts)
+    disagree = [(src, n) for src, _, n in counts if n]
     if placed:
         log.info("%d records with a point but no division were placed in the division "
                  "their point lies in", placed)
     if disagree:
-        log.warning("%d records give an LAPD division their point lies outside of; the "
-                    "division given is kept", disagree)
+        log.warning("%d records give an LAPD division their point lies outside of (by source: "
+                    "%s); the division given is kept", sum(n for _, n in disagree),
+                    ", ".join(f"{s} {n}" for s, n in disagree))
     con.execute("""
         create or replace temp table staged as
         select d.* exclude (latitude, longitude, lapd_division),
@@ -296,7 +301,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                 group by 1 order by 2 desc, 1 limit 3""").fetchall()
             raise RunFailed(
                 f"{bad} of {report.rows_in} rows ({bad / report.rows_in:.1%}) failed validation, "
-                f"more than the {share_limit:.0%} allowed; the previous public file is kept. "
+                f"more than the {share_limit:.0%} allowed. "
                 f"Most common reasons: " + "; ".join(f"{r} ({n})" for r, n in top)
                 + ". Fix the export or its mapping and run again ('uv run etl quarantine "
                   "--failed' lists the rows, with file and line).",

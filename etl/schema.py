@@ -53,3 +53,8 @@ FALSE_WORDS = ("false", "0", "no", "f", "n")
 
 # Longest text accepted in a free-text canonical field; longer is quarantined, not truncated.
 MAX_TEXT_LENGTH = 200
+
+# A UTC offset after a clock time, outside the ±14:00 that exist on Earth (a regular
+# expression): such a time is not read, and its row is set aside.
+BAD_OFFSET = (r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*[+-]"
+              r"(1[5-9]|[2-9][0-9]|14:?(0[1-9]|[1-5][0-9]))(:?[0-9]{2})?$")

@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timezone
 import duckdb
 
 from etl.divisions import OUTSIDE, SPELLINGS
-from etl.schema import (ALLOWED_VALUES, BOOLEAN_COLUMNS, CANONICAL_COLUMNS, MAX_TEXT_LENGTH,
-                        REQUIRED_BY_ROLE, TIME_COLUMNS)
+from etl.schema import (ALLOWED_VALUES, BAD_OFFSET, BOOLEAN_COLUMNS, CANONICAL_COLUMNS,
+                        MAX_TEXT_LENGTH, REQUIRED_BY_ROLE, TIME_COLUMNS)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,6 @@ TIME_ORDER = [("received_at", "dispatched_at"), ("dispatched_at", "enroute_at"),
 WITHHELD = ("incident_id", "person_key", "latitude", "longitude")
 VALUE_CHARS = 40
 
-# A UTC offset after a clock time, outside the ±14:00 that exist on Earth.
-BAD_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*[+-](1[5-9]|[2-9][0-9]|14:?(0[1-9]|[1-5][0-9]))(:?[0-9]{2})?$"
 
 
 def _rules() -> list[tuple[str, str, str | None]]:
@@ -57,7 +55,9 @@ def _rules() -> list[tuple[str, str, str | None]]:
         rules.append((f"{raw} is null{only}", f"missing {col}", None))
     for col in TIME_COLUMNS:
         raw = f"{col}__raw"
-        rules.append((f"{raw} is not null and {col} is null", f"unreadable time in {col}", raw))
+        # a time with an impossible offset is not read (extract): one reason, not two
+        rules.append((f"{raw} is not null and {col} is null and "
+                      f"not regexp_matches({raw}, '{BAD_OFFSET}')", f"unreadable time in {col}", raw))
         rules.append((f"regexp_matches({raw}, '{BAD_OFFSET}')",
                       f"UTC offset beyond ±14:00 in {col}", raw))
         rules.append((f"{col} > $now", f"{col} is in the future", raw))

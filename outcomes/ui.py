@@ -45,6 +45,7 @@ def db_token() -> Token:
             if _last["token"] is not None:
                 _cached.clear()
                 _spec.clear()
+                _shared.clear()
                 _connection.clear()
             _last["token"] = token
     return token
@@ -67,6 +68,19 @@ def _cached(token: Token, name: str, args: tuple, kwargs: tuple):
 def query(name: str, *args, **kwargs):
     """Run outcomes.queries.<name> against the current public file, cached per file version."""
     return _cached(db_token(), name, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _shared(token: Token, name: str, args: tuple):
+    return _cached(token, name, args, ())
+
+
+def shared_query(name: str, *args):
+    """Like query, but every caller gets the same object, never a copy: for the map's
+    geometry, which each cached map spec holds. As copies (cache_data unpickles one per
+    call) every map view kept its own 30,000 coordinate lists, and the server's memory grew
+    with the views visitors asked for (bench/load.py --probe). Callers must not change it."""
+    return _shared(db_token(), name, args)
 
 
 def use_navigation_mode() -> None:
@@ -295,10 +309,10 @@ def _choropleth(places: list[dict], text: ChartText, kind: str, value_title: str
     """The district map from each district's properties (outcomes.charts.choropleth): the
     polygons come from the public file here, so the chart's cache key is the properties,
     not some 200 kB of coordinates hashed on every run."""
-    shapes = query("district_geometry")
+    shapes = shared_query("district_geometry")
     features = [{"type": "Feature", "geometry": shapes[p["district"]], "properties": p}
                 for p in places]
-    outline = query("coverage_outline", tuple(served)) if served else None
+    outline = shared_query("coverage_outline", tuple(served)) if served else None
     coverage = [] if outline is None else [
         {"type": "Feature", "geometry": outline, "properties": coverage_properties or {}}]
     return charts_mod.choropleth(features, text, kind, value_title, coverage=coverage, **kwargs)

@@ -93,7 +93,8 @@ def test_latin1_without_its_encoding_names_the_line_and_byte(tmp_path):
     with pytest.raises(FileProblem) as err:
         _load(tmp_path, folder, plain)
     msg = str(err.value)
-    assert "line 2: byte 0xED is not utf-8" in msg and 'encoding = "latin-1"' in msg
+    assert "line 2 (as a text editor counts lines): byte 0xED is not utf-8" in msg
+    assert 'encoding = "latin-1"' in msg
     assert "\n" not in msg and "tía" not in msg and "Error" not in msg
 
 
@@ -125,9 +126,11 @@ def test_etl_check_reports_without_writing(tmp_path, capsys):
     from etl import cli
     from outcomes import settings
     cfg = _config(tmp_path, FIXTURES / "other_city_cad")
-    assert cli.main(["check", "--config", str(cfg)]) == 0
+    # 1 row of 5 set aside is more than a run allows: check says so, and exits 1
+    assert cli.main(["check", "--config", str(cfg)]) == 1
     out = capsys.readouterr().out
     assert "5 rows: 4 would be kept, 1 set aside" in out
+    assert "PROBLEM: 20.0% of rows would be set aside" in out
     assert "cad_2025-03.csv line 6: unreadable time in received_at ('13/05/2025 09:00 AM')" in out
     assert "4 rows reach the published universe" in out
     assert not settings.warehouse_db().exists() and not settings.public_db().exists()
@@ -143,7 +146,7 @@ def test_etl_check_names_unmapped_values_and_codes(tmp_path, capsys):
     text = (FIXTURES / "other_city_cad" / "cad_2025-03.csv").read_text()
     (folder / "cad_2025-04.csv").write_text(
         text.replace("--GOA", "--UNFOUNDED").replace(",WELF,", ",Person in Crisis,"))
-    assert cli.main(["check", "--config", str(_config(tmp_path, folder))]) == 0
+    assert cli.main(["check", "--config", str(_config(tmp_path, folder))]) == 1
     out = capsys.readouterr().out
     assert "disposition = '--UNFOUNDED'" in out
     assert "'Person in Crisis'" in out
@@ -163,7 +166,8 @@ def test_mapping_new_drafts_a_mapping_that_loads(tmp_path, capsys):
     assert set(m.drop) == {"Caller", "Address", "Narrative"}  # free text is never read
     assert m.null_words == ("NA",)
     text = out.read_text()
-    assert '# "9-1-1" = ""' in text and '# "--ADVISED" = ""' in text
+    assert '# "9-1-1" = ""' in text and '# "ADVISED" = ""' in text
+    assert m.clean["disposition"] == (("strip_prefix", "--"),)
     # the draft already reads the file: rows come through, codes still to be mapped
     folder = tmp_path / "landing"
     folder.mkdir()
@@ -226,3 +230,50 @@ def test_mapping_language_copy_clean_default_unknown_and_group_names(tmp_path):
     # "PATROL" maps to unknown, "--GOA" leaves arrest unknown; NA stays unknown
     assert by_id["OC-1003"][1] is None and by_id["OC-1003"][3] is None
     assert by_id["OC-1004"][2] is None and by_id["OC-1004"][3] is None
+
+
+def test_a_bom_file_reads_as_utf8_in_a_latin1_source(tmp_path):
+    # one source, two exporters: the system writes Latin-1, a spreadsheet writes UTF-8 + BOM
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "latin1" / "latin1_2025-03-04.csv", folder / "m_2025-03-04.csv")
+    shutil.copy(FIXTURES / "bom_crlf" / "bom_crlf_2025-03-04.csv", folder / "m_2025-03-05.csv")
+    (folder / "mapping.toml").write_text((FIXTURES / "latin1" / "mapping.toml").read_text())
+    con, reads, kept, bad = _load(tmp_path, folder)
+    assert (kept, bad) == (6, 0)
+
+
+def test_etl_check_shows_values_a_default_took(tmp_path, capsys):
+    from etl import cli
+    (tmp_path / "features.toml").write_text(FEATURES)
+    cfg = _config(tmp_path, FIXTURES / "other_city_cad", tmp_path / "features.toml")
+    cli.main(["check", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert "call_origin = '7 DIGIT' -> non_emergency" in out
+    assert "arrest = '--ADVISED' -> false" in out
+
+
+def test_etl_check_fails_a_delivery_a_run_would_refuse(tmp_path, capsys):
+    from etl import cli
+    cfg = _config(tmp_path, FIXTURES / "short_rows")  # 2 of 4 rows set aside: over 5%
+    assert cli.main(["check", "--config", str(cfg)]) == 1
+    assert "more than the 5% a run allows" in capsys.readouterr().out
+    cfg = _config(tmp_path, FIXTURES / "header_only")
+    assert cli.main(["check", "--config", str(cfg)]) == 1
+    assert "the newest export holds no rows" in capsys.readouterr().out
+
+
+def test_mapping_new_combines_a_date_and_a_time_and_strips_a_prefix(tmp_path):
+    from etl.mapping_new import draft
+    from etl.sources import parse_mapping
+    src = tmp_path / "wcd_2024-08.csv"
+    src.write_text("Call #,Intake,Call Date,Call Time,Team,Clearance,Type,Area\n"
+                   "W-1,9-1-1,08/02/2024,9:05 AM,MCT,--ADVISED,918M,CENTRAL\n"
+                   "W-2,988,08/02/2024,10:15 PM,MCT,--ARREST,Person in Crisis,Hollywood\n")
+    text = draft(src, "wcd")
+    m = parse_mapping(tomllib.loads(text), "draft")
+    assert m.combine["received_at"] == ("Call Date", "Call Time")
+    assert m.time_format["received_at"] == ("%m/%d/%Y %I:%M %p",)
+    assert m.clean["disposition"] == (("strip_prefix", "--"),)
+    assert m.rename["Call #"] == "incident_id" and m.rename["Team"] == "responder_type"
+    assert '# "Person in Crisis" = ""' in text and '# "ADVISED" = ""' in text

@@ -146,7 +146,7 @@ def test_hostile_times_are_set_aside_with_file_line_and_value(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "a_1.csv line 102: received_at before the earliest date accepted ('0001-01-01T00:00:00')" in out
     assert "a_1.csv line 103: received_at before the earliest date accepted" in out
-    assert "a_1.csv line 104: UTC offset beyond ±14:00 in received_at" in out
+    assert "a_1.csv line 104: UTC offset beyond ±14:00 in received_at ('2025-03-04T10:00:00+25:00')\n" in out
     # no month of 1900 is published
     pub = duckdb.connect(str(settings.public_db()), read_only=True)
     first = pub.execute("select min(period) from coverage where period_type = 'month'").fetchone()[0]

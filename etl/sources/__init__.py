@@ -39,6 +39,9 @@ A mapping is a TOML file (built-in ones live beside this module) of this form::
     strip_prefix = "--"
     case = "upper"
 
+    [clean.arrest]               # clean steps are per canonical column: a copy needs its own
+    strip_prefix = "--"
+
     [values.arrest]              # "" means unknown; "*" is every value the map does not name
     "ARREST" = "true"
     "NOT RECORDED" = ""
