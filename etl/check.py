@@ -99,7 +99,8 @@ def _defaulted(con: duckdb.DuckDBPyConnection, source) -> list[dict]:
 
     from etl.extract import _text_expr
     m = source.mapping
-    cols = {r[0] for r in con.execute("describe raw_0").fetchall()}
+    from etl.extract import RAW_PREFIX
+    cols = {r[0].removeprefix(RAW_PREFIX) for r in con.execute("describe raw_0").fetchall()}
     present = {dst: src for src, dst in m.rename.items() if src in cols}
     present.update({dst: src for dst, src in m.copy.items() if src in cols})
     out = []

@@ -62,6 +62,15 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+RAW_PREFIX = "in:"
+
+
+def _raw(name: str) -> str:
+    """An input column as the loaded table names it: prefixed, so that no input name (an
+    export's own ROWID, a column called _fid) can clash with DuckDB's or ours."""
+    return _ident(RAW_PREFIX + name)
+
+
 # The encodings DuckDB's CSV reader decodes, and Python's name for each (utf-8-sig: a byte
 # order mark at the start is not part of the first column's name).
 ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}
@@ -105,6 +114,14 @@ def read_header(mapping: Mapping, path: str) -> list[str]:
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter,
                             quotechar='"'), None) or []
     names = [c.strip() for c in first]
+    allowed = mapping.allowed_input_columns()  # empty while a mapping is being drafted
+    if allowed and len(names) > 2 and not set(names) & allowed:
+        # not one name known: most often a file without its header, whose first line must
+        # not be quoted (ids, names, coordinates)
+        raise SchemaDriftError(
+            f"{path}: none of the first line's {len(names)} fields is a column mapping "
+            f"{mapping.name!r} names: the header is missing, or this is another system's "
+            "export. Nothing was published.")
     if len(names) == 1 and mapping.delimiter not in text.split("\n", 1)[0]:
         raise FileProblem(
             f"{path}: the header has no {mapping.delimiter!r}, so it reads as one column; "
@@ -113,12 +130,13 @@ def read_header(mapping: Mapping, path: str) -> list[str]:
     if blank:
         raise FileProblem(f"{path}: header column {blank[0]} has no name; every column needs "
                           "one (name it, and drop it in the mapping if no one reads it)")
-    seen: set[str] = set()
-    for c in names:
+    seen: dict[str, int] = {}
+    for i, c in enumerate(names, 1):
         if c in seen:
-            raise FileProblem(f"{path}: the header names column {c!r} twice; rename one in "
-                              "the export")
-        seen.add(c)
+            # by position: a file without its header would quote a data row here
+            raise FileProblem(f"{path}: header columns {seen[c]} and {i} have the same name; "
+                              "rename one in the export")
+        seen[c] = i
     return names
 
 
@@ -200,12 +218,12 @@ def _text_expr(mapping: Mapping, col: str, present: dict[str, str]) -> str:
     elif col in mapping.combine:
         # every part must be there: a date without its time is not a time
         words = ", ".join(_lit(w) for w in ("",) + mapping.null_words)
-        parts = [f"(case when trim(cast({_ident(p)} as varchar)) in ({words}) then null "
-                 f"else trim(cast({_ident(p)} as varchar)) end)" for p in mapping.combine[col]]
+        parts = [f"(case when trim(cast({_raw(p)} as varchar)) in ({words}) then null "
+                 f"else trim(cast({_raw(p)} as varchar)) end)" for p in mapping.combine[col]]
         expr = "(" + " || ' ' || ".join(parts) + ")"
     elif col in present:
         # Empty strings mean unknown, as in the input contract.
-        expr = f"nullif(trim(cast({_ident(present[col])} as varchar)), '')"
+        expr = f"nullif(trim(cast({_raw(present[col])} as varchar)), '')"
         if mapping.null_words:
             words = ", ".join(_lit(w) for w in mapping.null_words)
             expr = f"(case when {expr} in ({words}) then null else {expr} end)"
@@ -269,10 +287,10 @@ def load_raw(con: duckdb.DuckDBPyConnection, mapping: Mapping, files: list[FileR
     """Each file in order into `table` (its used columns, text, and `_fid`). Rows of a file
     are contiguous in the table's rowid (insertion order is kept), which numbers them."""
     used = used_columns(mapping, sorted({c for h in headers for c in h}))
-    cols = "".join(f"{_ident(c)} varchar, " for c in used)
+    cols = "".join(f"{_raw(c)} varchar, " for c in used)
     con.execute(f"create or replace temp table {table} ({cols}_fid integer)")
     for fr, header, fid in zip(files, headers, file_ids):
-        items = [(_ident(c) if c in header else "null") for c in used]
+        items = [(_ident(c) if c in header else "null") for c in used]  # read by input name
         select = ", ".join(items + [str(fid)])
         rejects = f"rej_{fid}"
         try:

@@ -317,6 +317,10 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             wh.add_quarantine(con, QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
                               {"run_id": report.run_id, **hmac_params(key)})
             report.incidents = wh.merge_staged(con)
+            # the rows set aside stay readable (a later failure keeps them) without the
+            # typed copy of every row
+            con.execute("create or replace temp table quarantined_rows as select * from quarantined")
+            con.execute("create or replace temp view quarantined as select * from quarantined_rows")
             con.execute("drop table if exists checked")
             con.execute("drop table staged")
             counts = pd.DataFrame(
@@ -386,7 +390,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             con.execute("rollback")
         except duckdb.Error:
             pass
-        if held is not None and len(held):
+        if held is not None and held.num_rows:
             _keep_failed_quarantine(con, held)
         report.status = "failed"
         report.finished_at = datetime.now(timezone.utc)
@@ -437,30 +441,45 @@ def _scrubbed(exc: BaseException) -> str:
 FAILED_RUNS_KEPT = 5
 
 
-def _failed_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, key) -> pd.DataFrame | None:
-    """The rows a failing run set aside, read before its transaction is rolled back, so that
-    a provider can still see which rows to fix."""
+FAILED_QUARANTINE = """
+create table if not exists failed_quarantine (
+    failed_at timestamptz, run_id varchar, source varchar, file varchar, line bigint,
+    reason varchar, first_reason varchar, problems struct(reason varchar, value varchar)[],
+    incident_key varchar)
+"""
+
+
+def _failed_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, key):
+    """The rows a failing run set aside, read (as Arrow, types kept) before its transaction
+    is rolled back, so that a provider can still see which rows to fix."""
     try:
         if not con.execute("select count(*) from duckdb_views() "
                            "where view_name = 'quarantined'").fetchone()[0]:
             return None
-        return con.execute(QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
-                           {"run_id": run_id, **hmac_params(key)}).df()
-    except duckdb.Error:
+        import warnings
+        with warnings.catch_warnings():  # "an extra copy of the rows": a few rows here
+            warnings.simplefilter("ignore", UserWarning)
+            return con.execute(QUARANTINE_SQL.format(incident_hmac=hmac_sql(INCIDENT_ID)),
+                               {"run_id": run_id, **hmac_params(key)}).to_arrow_table()
+    except duckdb.Error as exc:
+        log.warning("the failed run's set-aside rows could not be read (%s)", type(exc).__name__)
         return None
 
 
-def _keep_failed_quarantine(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+def _keep_failed_quarantine(con: duckdb.DuckDBPyConnection, rows) -> None:
     """Kept apart from `quarantine` (the rows behind the release), for the last few failed
-    runs only."""
-    con.register("failed_rows", rows)
-    con.execute("create table if not exists failed_quarantine as "
-                "select now() as failed_at, * from failed_rows where false")
-    con.execute("insert into failed_quarantine by name select now() as failed_at, * from failed_rows")
-    con.unregister("failed_rows")
-    con.execute(f"""delete from failed_quarantine where run_id not in (
-                    select run_id from failed_quarantine group by run_id
-                    order by max(failed_at) desc limit {FAILED_RUNS_KEPT})""")
+    runs only. Never raises: the run's own failure is what must be reported."""
+    try:
+        con.execute(FAILED_QUARANTINE)
+        con.register("failed_rows", rows)
+        con.execute("insert into failed_quarantine by name "
+                    "select now() as failed_at, * from failed_rows")
+        con.unregister("failed_rows")
+        con.execute(f"""delete from failed_quarantine where run_id not in (
+                        select run_id from failed_quarantine group by run_id
+                        order by max(failed_at) desc limit {FAILED_RUNS_KEPT})""")
+    except duckdb.Error as exc:
+        log.warning("the failed run's set-aside rows could not be kept (%s)", type(exc).__name__)
 
 
 def _log_run(con: duckdb.DuckDBPyConnection, r: RunReport) -> None:

@@ -138,6 +138,10 @@ def add_quarantine(con: duckdb.DuckDBPyConnection, rows_sql: str, params: dict) 
         if "problems" not in have:
             con.execute("alter table quarantine add column problems "
                         "struct(reason varchar, value varchar)[]")
+            # every reason the row had, without the values the old table did not keep
+            con.execute("""update quarantine set problems = list_transform(
+                               string_split(reason, '; '),
+                               lambda r: {'reason': r, 'value': cast(null as varchar)})""")
     con.execute(f"""
         create table if not exists quarantine as
         select * from ({rows_sql}) where false

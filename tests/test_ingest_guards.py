@@ -236,3 +236,47 @@ def test_quarantine_csv_never_runs_a_formula(tmp_path):
     q = (tmp_path / "q.csv").read_text()
     assert "formula-like text in disposition" in q
     assert "'=HYPERLINK" in q and ',=HYPERLINK' not in q
+
+
+def test_failed_runs_keep_their_rows_whatever_the_first_one_held(tmp_path, capsys):
+    cfg, before = _published(tmp_path)
+    # first failure: every reason without a value; second: with one
+    write_csv(tmp_path / "landing/a/a_2.csv", _rows(10, prefix="M", received_at=""))
+    with pytest.raises(RunFailed, match="failed validation"):
+        run(cfg, now=NOW)
+    write_csv(tmp_path / "landing/a/a_2.csv", _rows(10, prefix="N", received_at="soon"))
+    with pytest.raises(RunFailed, match="failed validation"):
+        run(cfg, now=NOW)
+    assert _digest() == before
+    assert cli.main(["quarantine", "--failed"]) == 0
+    assert "unreadable time in received_at ('soon')" in capsys.readouterr().out
+
+
+def test_a_universe_refusal_keeps_the_rows_set_aside(tmp_path, capsys):
+    rows = _rows(100, initial_call_type="Person in Crisis")
+    rows.append(canonical_row(incident_id="B1", received_at="later"))
+    write_csv(tmp_path / "landing/a/a_1.csv", rows)
+    with pytest.raises(RunFailed, match="none reached the published universe"):
+        run(write_config(tmp_path), now=NOW)
+    assert cli.main(["quarantine", "--failed"]) == 0
+    assert "a_1.csv line 102: unreadable time in received_at ('later')" in capsys.readouterr().out
+
+
+def test_an_export_with_its_own_rowid_column_reads(tmp_path):
+    (tmp_path / "m.toml").write_text('name = "m"\n[rename]\n"ROWID" = "incident_id"\n'
+                                     '"Received" = "received_at"\n"_fid" = "initial_call_type"\n'
+                                     '[constant]\ncall_origin = "911"\n'
+                                     'responder_type = "civilian_team"\n')
+    write_csv(tmp_path / "landing/m/m_1.csv",
+              [{"ROWID": f"R{i}", "Received": "2025-03-04T10:00:00", "_fid": "918M"}
+               for i in range(30)], columns=["ROWID", "Received", "_fid"])
+    report = run(write_config(tmp_path, [("m", "m.toml", "landing/m/*.csv")]), now=NOW)
+    assert report.status == "ok" and report.rows_out == 30
+
+
+def test_a_file_without_its_header_is_named_without_quoting_it(tmp_path):
+    path = write_csv(tmp_path / "landing/a/a_1.csv", _rows(30))
+    path.write_text("\n".join(path.read_text().splitlines()[1:]) + "\n")
+    with pytest.raises(RunFailed, match="the header is missing") as err:
+        run(write_config(tmp_path), now=NOW)
+    assert "INC" not in str(err.value) and "34.05" not in str(err.value)
