@@ -14,11 +14,10 @@ from pathlib import Path
 import duckdb
 
 from etl.call_types import load_code_table
-from etl.extract import FileProblem, SchemaDriftError, extract, list_files
+from etl.extract import FileProblem, SchemaDriftError, extract, list_files, no_match
 from etl.schema import PUBLIC_ORIGINS
 from etl.sources import load_config
 from etl.validate import validate
-from outcomes import settings
 
 FIRST_PROBLEMS = 5
 
@@ -29,8 +28,7 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
     table = load_code_table()
     pilot = set(config.pilot_groups)
     files = list_files(config)
-    share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
-                   else settings.max_quarantine_share())
+    share_limit = config.quarantine_limit()
     out: dict = {"config": str(config.path), "sources": []}
     for source in config.sources:
         mine = [(s, lf) for s, lf in files if s.name == source.name]
@@ -39,9 +37,7 @@ def check(config_path: Path, now: datetime | None = None) -> dict:
                        "pattern": source.pattern, "files": len(mine)}
         out["sources"].append(entry)
         if not mine:
-            folder = Path(source.pattern).parent
-            entry["problem"] = (f"folder {folder} does not exist" if not folder.exists() else
-                                f"nothing in {folder} matches {Path(source.pattern).name}")
+            entry["problem"] = no_match(source.pattern)
             continue
         con = duckdb.connect()
         con.execute("set TimeZone = 'America/Los_Angeles'")
@@ -99,10 +95,9 @@ def _defaulted(con: duckdb.DuckDBPyConnection, source) -> list[dict]:
 
     from etl.extract import _text_expr
     m = source.mapping
-    from etl.extract import RAW_PREFIX
-    cols = {r[0].removeprefix(RAW_PREFIX) for r in con.execute("describe raw_0").fetchall()}
-    present = {dst: src for src, dst in m.rename.items() if src in cols}
-    present.update({dst: src for dst, src in m.copy.items() if src in cols})
+    from etl.extract import RAW_PREFIX, source_columns
+    cols = [r[0].removeprefix(RAW_PREFIX) for r in con.execute("describe raw_0").fetchall()]
+    present = source_columns(m, cols)
     out = []
     for col, table in m.values.items():
         if "*" not in table:

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -46,11 +47,18 @@ def list_files(config: Config) -> list[tuple[Source, LandingFile]]:
     for source in config.sources:
         paths = sorted(glob.glob(source.pattern))
         if not paths:
-            log.warning("source %s: no files match %s", source.name, source.pattern)
+            log.warning("source %s: %s", source.name, no_match(source.pattern))
         for p in paths:
             st = os.stat(p)
             out.append((source, LandingFile(source.name, p, st.st_size, st.st_mtime_ns)))
     return out
+
+
+def no_match(pattern: str) -> str:
+    """Why a source's path pattern matches no file, as a message says it."""
+    folder = Path(pattern).parent
+    return (f"folder {folder} does not exist" if not folder.exists() else
+            f"nothing in {folder} matches {Path(pattern).name}")
 
 
 def _lit(value: str) -> str:
@@ -273,6 +281,15 @@ def used_columns(mapping: Mapping, columns: list[str]) -> list[str]:
     return [c for c in columns if c in mapping.rename or c in combined or c in copied]
 
 
+def source_columns(mapping: Mapping, columns: list[str]) -> dict[str, str]:
+    """Canonical column -> the input column it is read from (renamed or copied)."""
+    if mapping.strict_canonical:
+        return {c: c for c in CANONICAL_COLUMNS if c in columns}
+    present = {dst: src for src, dst in mapping.rename.items() if src in columns}
+    present.update({dst: src for dst, src in mapping.copy.items() if src in columns})
+    return present
+
+
 @dataclass
 class FileRead:
     """What one landing file gave: its records (rows kept + lines rejected)."""
@@ -335,11 +352,7 @@ def select_sql(mapping: Mapping, source_name: str, raw_table: str, columns: list
                with_rejects: bool) -> str:
     """SQL turning a source's loaded rows into canonical rows, each with its file and line
     (the header is line 1 and each record one line, as a spreadsheet numbers rows)."""
-    if mapping.strict_canonical:
-        present = {c: c for c in CANONICAL_COLUMNS if c in columns}
-    else:
-        present = {dst: src for src, dst in mapping.rename.items() if src in columns}
-        present.update({dst: src for dst, src in mapping.copy.items() if src in columns})
+    present = source_columns(mapping, columns)
     items = []
     for col in CANONICAL_COLUMNS:
         text = _text_expr(mapping, col, present)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
+from etl.extract import no_match
 from etl.sources import Config
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,7 @@ def check_sources(config: Config, current: dict[str, list[str]], loaded: list[Lo
     for source in config.sources:
         if current.get(source.name):
             continue
-        folder = Path(source.pattern).parent
-        where = (f"folder {folder} does not exist" if not folder.exists() else
-                 f"nothing in {folder} matches {Path(source.pattern).name}")
+        where = no_match(source.pattern)
         if had.get(source.name):
             _refuse_or_warn(f"source {source.name}: {where}, but the last release was built "
                             f"from {had[source.name]} file(s) of it, so its calls would leave "

@@ -132,9 +132,9 @@ def place(con: duckdb.DuckDBPyConnection, b: Boundaries, divisions=None) -> None
                          where longitude is not null order by 1, 2""").df()
     lon, lat = pts["longitude"].to_numpy(), pts["latitude"].to_numpy()
     pts["district"] = assign(b, lon, lat)
-    pts["point_division"] = (assign_division(divisions, lon, lat) if divisions is not None
-                             else None)
-    pts["point_division"] = pts["point_division"].astype(object)
+    pts["point_division"] = pd.Series(
+        assign_division(divisions, lon, lat) if divisions is not None else None,
+        index=pts.index, dtype=object)
     con.register("point_districts", pts)
     counts = con.execute(f"""
         select d._source,
@@ -260,7 +260,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             raise RunFailed("no landing files match any source's path in "
                             f"{config.path}; check the [[source]] path patterns",
                             category="no landing files")
-        loaded = wh.loaded_fingerprints(con)
+        loaded = {lf.path: (lf.bytes, lf.mtime_ns) for lf in before}
         current = {lf.path: (lf.bytes, lf.mtime_ns) for _, lf in files}
         changed = [p for p, fp_ in loaded.items() if current.get(p) != fp_]
         cfp = config_fingerprint(config)
@@ -293,8 +293,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                                  union all select _source, true from quarantined)
                            group by _source order by _source""",
                         {"r": report.run_id})
-        share_limit = (config.max_quarantine_share if config.max_quarantine_share is not None
-                       else settings.max_quarantine_share())
+        share_limit = config.quarantine_limit()
         if report.rows_in and bad / report.rows_in > share_limit:
             top = con.execute("""select p.reason, count(*) from (
                 select unnest(problems) as p from quarantined)

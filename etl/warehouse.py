@@ -48,11 +48,6 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("insert or replace into meta values ($k, $v)", {"k": key, "v": value})
 
 
-def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    return {p: (b, m) for p, b, m in con.execute(
-        "select path, bytes, mtime_ns from loaded_files").fetchall()}
-
-
 def clear(con: duckdb.DuckDBPyConnection) -> None:
     """For a full rebuild: forget every record and file (inside the run's transaction)."""
     con.execute("drop table if exists calls")

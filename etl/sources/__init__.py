@@ -270,6 +270,13 @@ class Config:
     # a re-exported file with fewer than this share of the rows it had fails closed
     min_reexport_share: float = 0.5
 
+    def quarantine_limit(self) -> float:
+        """The share of rows set aside above which a run fails closed: [run] in
+        sources.toml, else OUTCOMES_MAX_QUARANTINE_SHARE."""
+        from outcomes import settings
+        return (self.max_quarantine_share if self.max_quarantine_share is not None
+                else settings.max_quarantine_share())
+
 
 def load_config(path: Path) -> Config:
     """Read sources.toml; every problem is reported with what to change."""
