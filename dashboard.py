@@ -27,6 +27,7 @@ st.set_page_config(page_title="Crisis Response Outcomes · Los Angeles",
 # there get other ids than in st.navigation's mode, so the visitor's first choice would be
 # lost (and the language control come back empty). Switch first and start again.
 ui.use_navigation_mode()
+ui.page_style()
 
 
 def build_demo_public_file() -> None:
@@ -76,27 +77,30 @@ if problem:
 v = ui.filters()
 # url paths are the page files' names: a fresh server's first request to a deep link is
 # routed by file name (see outcomes.ui.view), and must find the same page
-pages = [
-    st.Page("pages/overview.py", title=t("nav.overview", v.lang), icon=":material/dashboard:",
-            url_path="overview", default=True),
-    st.Page("pages/map.py", title=t("nav.map", v.lang), icon=":material/map:", url_path="map"),
-    st.Page("pages/response_times.py", title=t("nav.response_times", v.lang), icon=":material/timer:",
-            url_path="response_times"),
-    st.Page("pages/outcomes.py", title=t("nav.outcomes", v.lang), icon=":material/fact_check:",
-            url_path="outcomes"),
-    st.Page("pages/trends.py", title=t("nav.trends", v.lang), icon=":material/show_chart:",
-            url_path="trends"),
-    st.Page("pages/police_baseline.py", title=t("nav.police_baseline", v.lang),
-            icon=":material/local_police:", url_path="police_baseline"),
-    st.Page("pages/district_brief.py", title=t("nav.district_brief", v.lang),
-            icon=":material/description:", url_path="district_brief"),
-    st.Page("pages/data_methods.py", title=t("nav.data_methods", v.lang), icon=":material/menu_book:",
-            url_path="data_methods"),
-]
-page = st.navigation(pages)
+PAGES = (("overview", "nav.overview"), ("map", "nav.map"), ("response_times", "nav.response_times"),
+         ("outcomes", "nav.outcomes"), ("trends", "nav.trends"),
+         ("police_baseline", "nav.police_baseline"), ("district_brief", "nav.district_brief"),
+         ("data_methods", "nav.data_methods"))
+pages = [st.Page(f"pages/{path}.py", title=t(key, v.lang), url_path=path) for path, key in PAGES]
+
+
+def home() -> None:
+    """The address "/" opens the overview at its own address (/overview), so that the link
+    a visitor copies for the first page works like every other page's."""
+    st.switch_page(pages[0], query_params=v.to_params())
+
+
+# the default page of st.navigation is served at "/" only; the overview has its own path
+page = st.navigation([st.Page(home, title=t("nav.overview", v.lang), url_path="home",
+                              default=True, visibility="hidden"), *pages], position="hidden")
 ui.sync_url(v)
 with st.sidebar:
+    # links of our own, not Streamlit's menu: each carries the view (district, period,
+    # language) in its address, so a page opened in a new tab shows the same view
+    for p in pages:
+        st.page_link(p, label=p.title, query_params=v.to_params())
     st.caption(t("sidebar.about", v.lang))
+ui.page_language(page.title)
 ui.banner()
 page.run()
 ui.sync_url(ui.view())

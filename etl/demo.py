@@ -130,11 +130,16 @@ COVERAGE: tuple[Span, ...] = (
                             "West Valley", "77th Street", "Hollywood", "Van Nuys", "Central",
                             "Southwest", "Rampart", "Mission", "N Hollywood"), (0, 24)),
 )
-MILESTONES: tuple[tuple[date, str], ...] = (
-    (date(2024, 7, 1), "Pilot launches in Southeast, Wilshire and Devonshire, 8am to 8pm"),
-    (date(2024, 10, 1), "Expands to West LA, Olympic and West Valley; hours 7am to 11pm"),
-    (date(2025, 7, 1), "Adds 77th Street, Hollywood, Van Nuys and Central"),
-    (date(2026, 1, 1), "Adds Southwest, Rampart, Mission and N Hollywood; teams run 24/7"),
+# (date, label, label in Spanish)
+MILESTONES: tuple[tuple[date, str, str], ...] = (
+    (date(2024, 7, 1), "Pilot launches in Southeast, Wilshire and Devonshire, 8am to 8pm",
+     "Comienza el piloto en Southeast, Wilshire y Devonshire, de 8 a 20 h"),
+    (date(2024, 10, 1), "Expands to West LA, Olympic and West Valley; hours 7am to 11pm",
+     "Se amplía a West LA, Olympic y West Valley; horario de 7 a 23 h"),
+    (date(2025, 7, 1), "Adds 77th Street, Hollywood, Van Nuys and Central",
+     "Se suman 77th Street, Hollywood, Van Nuys y Central"),
+    (date(2026, 1, 1), "Adds Southwest, Rampart, Mission and N Hollywood; teams run 24/7",
+     "Se suman Southwest, Rampart, Mission y N Hollywood; equipos las 24 horas"),
 )
 # One provider per division, as in the real pilot where each nonprofit holds its own areas.
 PROVIDERS = ("provider_a", "provider_b", "provider_c")
@@ -1233,8 +1238,9 @@ def _sources_toml(lapd: bool = True) -> str:
                   f"divisions = {strings(span.divisions)}",
                   f"hours = [{span.hours[0]}, {span.hours[1]}]       # [start, end) local hour",
                   ""]
-    for day, label in MILESTONES:
-        lines += ["[[pilot.milestone]]", f"date = {day.isoformat()}", f'label = "{label}"', ""]
+    for day, label, label_es in MILESTONES:
+        lines += ["[[pilot.milestone]]", f"date = {day.isoformat()}", f'label = "{label}"',
+                  f'label_es = "{label_es}"', ""]
     for name in SOURCES + ((CFS,) if lapd else ()):
         fmt = name if name in ("city_cad", CFS) else f"mappings/{name}.toml"
         lines += ["[[source]]", f'name = "{name}"', f'format = "{fmt}"',

@@ -67,7 +67,7 @@ TABLES: tuple[Table, ...] = (
           "period_type,period,district,call_type_group,unserved_reason", "calls",
           "Eligible calls (as for coverage) answered by any other responder or none.",
           "The reason recorded by dispatch; 'not_recorded' where none was given."),
-    Table("workload_share", "Police-workload share",
+    Table("workload_share", "Civilian share of crisis calls handled (police workload taken on)",
           "period_type,period,district,call_type_group",
           "handled_calls,civilian_team_calls,co_response_calls,police_calls,workload_share,"
           "workload_share_ci_low,workload_share_ci_high",
@@ -176,8 +176,8 @@ TABLES: tuple[Table, ...] = (
           "start_hour,end_hour", "Configuration, not calls.",
           "From span_start (until span_end), the pilot serves these LAPD divisions between "
           "start_hour and end_hour, local time."),
-    Table("milestones", "Pilot milestones", "date", "label", "Configuration, not calls.",
-          "Dates drawn on trend charts."),
+    Table("milestones", "Pilot milestones", "date", "label,label_es", "Configuration, not calls.",
+          "Dates drawn on trend charts; label_es is the label in Spanish (empty: not given)."),
     Table("call_types", "Call type code table", "code", "call_type_group,label,meaning,pilot",
           "LAPD radio call codes.",
           "Which codes make up each call type group; unknown codes count as 'other'."),

@@ -102,8 +102,20 @@ def _value_text(df: pd.DataFrame, kind: str, lang: str) -> pd.Series:
                       for v, s in zip(df["value"], df["status"])], index=df.index)
 
 
+def _category_axis(highlight: str | None) -> dict:
+    """The chosen place stands out in a by-district chart: its name bold, with an arrow
+    (not by colour alone)."""
+    if not highlight:
+        return {}
+    h = json.dumps(highlight)
+    return dict(labelExpr=f"datum.value == {h} ? '▶ ' + datum.value : datum.value",
+                labelFontWeight={"expr": f"datum.value == {h} ? 'bold' : 'normal'"},
+                labelColor={"expr": f"datum.value == {h} ? '#000' : '#333'"})
+
+
 def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
-         value_title: str, color_by: str | None = None) -> alt.VConcatChart:
+         value_title: str, color_by: str | None = None,
+         highlight: str | None = None) -> alt.VConcatChart:
     """Horizontal bars of one value per category (column `label`), with 95% intervals.
 
     df: label, value, status, and optionally ci_low, ci_high, and `color_by` (responder).
@@ -113,7 +125,7 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
     order = list(d["label"])
-    y = alt.Y("label:N", sort=order, title=category_title)
+    y = alt.Y("label:N", sort=order, title=category_title, axis=alt.Axis(**_category_axis(highlight)))
     base = alt.Chart()  # data once, on the layer: see finish()
     size = dict(width=WIDTH - 170, height=max(60, 26 * len(d)))
     color = (alt.Color(f"{color_by}:N", legend=None,
@@ -152,9 +164,14 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
         d[c] = d[c].where(ok)
     order = list(d["label"])
-    y = alt.Y("label:N", sort=order, title=category_title)
+    # each row's figures under its name, not beside the box: the box keeps the chart's
+    # whole width, on a phone too
+    lines = {lab: [lab, txt] for lab, txt in zip(d["label"], d["value_text"])}
+    y = alt.Y("label:N", sort=order, title=None,
+              axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
+                            labelLineHeight=14, labelPadding=6))
     base = alt.Chart()
-    size = dict(width=WIDTH - 230, height=max(60, 34 * len(d)))
+    size = dict(width=WIDTH - 230, height=max(60, 40 * len(d)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("p25_minutes:Q", title="25th percentile", format=".1f"),
                alt.Tooltip("median_minutes:Q", title="median", format=".1f"),
@@ -169,16 +186,12 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
             x2=alt.X2("p75_minutes:Q"), color=color, tooltip=tooltip),
         base.mark_tick(color="white", thickness=3, size=18).encode(y=y, x=alt.X("median_minutes:Q")),
         base.mark_tick(color="#555", thickness=1.5, size=10).encode(y=y, x=alt.X("p90_minutes:Q")),
-        base.mark_text(align="left", dx=6, fontSize=11, font=FONT).encode(
-            y=y, x=alt.X("lx:Q"), text=alt.Text("value_text:N"),
-            color=alt.condition("datum.status == 'ok'", alt.value("#222"), alt.value("#777")))
-        .transform_calculate(lx="datum.status == 'ok' ? datum.p90_minutes : 0"),
     ]
     return finish(alt.layer(*layers, data=d, **size), text)
 
 
 def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
-                 value_title: str, series_title: str) -> alt.VConcatChart:
+                 value_title: str, series_title: str, highlight: str | None = None) -> alt.VConcatChart:
     """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""
     d = df.copy()
     d["value_text"] = _value_text(d, kind, text.lang)
@@ -188,13 +201,13 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     series = list(dict.fromkeys(d["series"]))
     domain = [s for s in COLORS if s in series] + [s for s in series if s not in COLORS]
     labels = dict(zip(d["series"], d["series_label"]))
-    y = alt.Y("label:N", sort=order, title=category_title)
+    y = alt.Y("label:N", sort=order, title=category_title, axis=alt.Axis(**_category_axis(highlight)))
     yoff = alt.YOffset("series:N", sort=domain)
     base = alt.Chart()
     size = dict(width=WIDTH - 190, height=max(80, 16 * len(d)))
     color = alt.Color("series:N", title=series_title,
                       scale=alt.Scale(domain=domain, range=[COLORS.get(s, "#999") for s in domain]),
-                      legend=alt.Legend(orient="top", labelExpr=_label_expr(labels)))
+                      legend=alt.Legend(orient="top", columns=1, labelExpr=_label_expr(labels)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("series_label:N", title=series_title),
                alt.Tooltip("value_text:N", title=value_title)]
@@ -213,7 +226,7 @@ def _label_expr(labels: dict[str, str]) -> str:
 
 def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
           milestones: pd.DataFrame | None = None,
-          month_names: list[str] | None = None) -> alt.VConcatChart:
+          month_names: list[str] | None = None, height: int = 260) -> alt.VConcatChart:
     """Monthly series (column `period` as YYYY-MM, `series_label` per line) with 95% bands;
     hidden months are ticks on the axis, never points; milestones are labelled rules."""
     d = df.copy()
@@ -222,7 +235,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     d["drawn"] = d["value"].where(d["status"] == "ok")
     fmt, _ = SCALE[kind]
     base = alt.Chart()
-    size = dict(width=WIDTH - 160, height=260)
+    size = dict(width=WIDTH - 160, height=height)
     # month names from the message catalog (the chart's own locale is English)
     names = json.dumps(month_names or t("months", "en").split(","))
     x = alt.X("month:T", title=None, axis=alt.Axis(
@@ -249,9 +262,10 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
         ).transform_filter("datum.rank == 1").mark_text(
             align="left", dx=6, fontSize=10, font=FONT, fontWeight="bold"
         ).encode(x=x, y=alt.Y("drawn:Q"), text=alt.Text("series_label:N"), color=color),
-        base.transform_filter("datum.status != 'ok'").mark_tick(
-            color="#777", thickness=2, size=10).encode(x=x, y=alt.value(255), tooltip=tooltip),
     ]
+    if (d["status"] != "ok").any():  # an empty layer is an unlabelled image to a screen reader
+        layers.append(base.transform_filter("datum.status != 'ok'").mark_tick(
+            color="#777", thickness=2, size=10).encode(x=x, y=alt.value(height - 5), tooltip=tooltip))
     if milestones is not None and len(milestones):
         # numbered markers; the numbers are explained in the footer (see milestone_lines)
         m = milestones.assign(date=milestones["date"].astype(str),
@@ -322,6 +336,49 @@ class WithDatasets:
         return spec
 
 
+LABEL_FONT_PX = 11
+
+
+def place_labels(features: list[dict], height: int) -> list[dict]:
+    """Each district's label where it overlaps no other: at its point inside the district
+    when there is room, else moved the least distance to free space (text_lon, text_lat;
+    `moved` draws a line back to the point). Sizes are in pixels of a map `height` tall,
+    which is how the map is drawn at any width down to a phone's (it fits its height first).
+    Deterministic: districts in number order, candidate spots in a fixed order."""
+    import math
+
+    props = [f["properties"] for f in features]
+    if not props:
+        return features
+    lats = [p["label_lat"] for p in props]
+    lat0 = math.radians(sum(lats) / len(lats))
+    # the map's span: the districts' label points widened by LA's own extent (about 0.65
+    # degrees of latitude north to south); the drawn map spans its geometry, a little more
+    span = max(max(lats) - min(lats), 0.3) * 1.12
+    ky = height / span           # pixels per degree of latitude
+    kx = ky * math.cos(lat0)     # and of longitude
+    w_char, h = LABEL_FONT_PX * 0.6, LABEL_FONT_PX + 3
+    steps = [(0, 0)] + [(dx * r, dy * r) for r in (1, 2, 3, 4)
+                        for dx, dy in ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1))]
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[dict | None] = [None] * len(features)
+    number = [int(p["district"]) if str(p["district"]).isdigit() else 99 for p in props]
+    for i in sorted(range(len(features)), key=lambda i: number[i]):
+        f, p = features[i], props[i]
+        label = f"{p['district']}: {p['value_text']}"
+        w = w_char * len(label) + 4
+        x0, y0 = p["label_lon"] * kx, -p["label_lat"] * ky
+        for dx, dy in steps:
+            x, y = x0 + dx * (w / 2 + 4), y0 + dy * (h + 2)
+            box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                break
+        placed.append(box)
+        moved = (dx, dy) != (0, 0)
+        out[i] = {**f, "properties": {**p, "text_lon": x / kx, "text_lat": -y / ky, "moved": moved}}
+    return out
+
+
 def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
                selected: str | None = None, selectable: bool = False,
                coverage: list[dict] | None = None,
@@ -346,13 +403,19 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
              .transform_calculate(**calc).transform_filter("datum.status == 'ok'")
              # the palest quarter of the scheme is left out, so no value looks like the
              # white of a district with no calls
+             # the scale starts at zero (a share runs to 100%): a spread of 22 to 23 minutes
+             # is not stretched over the whole ramp
              .encode(color=alt.Color("value:Q", title=value_title,
                                      scale=alt.Scale(scheme={"name": "tealblues", "extent": [0.3, 1]},
-                                                     zero=False),
-                                     legend=alt.Legend(format=fmt, orient="right", titleLimit=220)),
+                                                     zero=True,
+                                                     **({"domain": [0, 1]} if kind == "share" else {})),
+                                     legend=alt.Legend(format=fmt, orient="bottom", direction="horizontal",
+                                                       gradientLength=240, titleLimit=300, tickCount=5,
+                                                       labelOverlap="greedy")),
                      tooltip=tooltip)
              .project(type="mercator"))
-    hidden = (alt.Chart().mark_geoshape(stroke="#999999", strokeWidth=1, strokeDash=[3, 2])
+    hidden = (alt.Chart().mark_geoshape(stroke="#999999", strokeWidth=1, strokeDash=[3, 2],
+                                        description=t("value.mark_hidden", text.lang))
               .transform_calculate(**calc).transform_filter("datum.status != 'ok'")
               .encode(tooltip=tooltip,
                       fill=alt.condition("datum.status == 'none'", alt.value(NONE_FILL),
@@ -365,7 +428,10 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                        tooltip=tooltip).project(type="mercator"))
     if selectable:
         outline = outline.add_params(pick)
-    layers = [shown, hidden]
+    # a layer is drawn only when it has districts: an empty one is an unlabelled image to a
+    # screen reader (axe: svg-img-alt)
+    statuses = {f["properties"].get("status") for f in features}
+    layers = ([shown] if "ok" in statuses else []) + ([hidden] if statuses - {"ok"} else [])
     if coverage:
         layers.append(
             alt.Chart(alt.Data(name="pilot_area"))
@@ -376,16 +442,27 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                              alt.Tooltip("served:N", title="")])
             .project(type="mercator"))
 
+    features = place_labels(features, height)
+
     def labels(**style) -> alt.Chart:
         return (alt.Chart().mark_text(fontSize=11, font=FONT, fontWeight="bold", **style)
-                .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
+                .transform_calculate(lon="datum.properties.text_lon", lat="datum.properties.text_lat",
                                      label="datum.properties.district + ': ' + datum.properties.value_text")
                 .encode(longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"),
                         text=alt.Text("label:N")).project(type="mercator"))
 
+    # a label moved off its district is tied to it by a thin line
+    leaders = (alt.Chart().mark_rule(color="#333", strokeWidth=0.8)
+               .transform_filter("datum.properties.moved")
+               .transform_calculate(lon="datum.properties.label_lon", lat="datum.properties.label_lat",
+                                    lon2="datum.properties.text_lon", lat2="datum.properties.text_lat")
+               .encode(longitude=alt.Longitude("lon:Q"), latitude=alt.Latitude("lat:Q"),
+                       longitude2=alt.Longitude2("lon2:Q"), latitude2=alt.Latitude2("lat2:Q"))
+               .project(type="mercator"))
     # a white halo under each label keeps it readable on dark districts
     halo = labels(color="white", stroke="white", strokeWidth=3, strokeJoin="round")
-    chart = finish(alt.layer(*layers, outline, halo, labels(color="#111"), data=data,
+    marks = [*layers, outline] + ([leaders] if any(f["properties"]["moved"] for f in features) else [])
+    chart = finish(alt.layer(*marks, halo, labels(color="#111"), data=data,
                              width=width, height=height), text)
     datasets = {"districts": features}
     if coverage:

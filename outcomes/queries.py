@@ -214,6 +214,12 @@ def coverage_on(con: duckdb.DuckDBPyConnection, day: str) -> pd.DataFrame:
     return _df(con, "coverage_on", day=day)
 
 
+def district_coverage(con: duckdb.DuckDBPyConnection, day: str) -> pd.DataFrame:
+    """Per council district on `day`: the share of its area the pilot serves, and the
+    divisions (with hours) that serve it."""
+    return _df(con, "district_coverage", day=day)
+
+
 def period_last_day(con: duckdb.DuckDBPyConnection, view: View) -> str | None:
     """The last day of the view's period (YYYY-MM-DD), or the last day with data if that is
     earlier: pilot coverage is shown 'as of' it."""
@@ -272,8 +278,13 @@ def baseline_by_division(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataF
                baseline_group=baseline_group(view))
 
 
-def milestones(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return _df(con, "milestones")
+def milestones(con: duckdb.DuckDBPyConnection, lang: str = "en") -> pd.DataFrame:
+    """date, label: in `lang` where the configuration gives it (label_es), else English."""
+    df = _df(con, "milestones")
+    other = f"label_{lang}"
+    if lang != "en" and other in df:
+        df = df.assign(label=df[other].where(df[other].notna() & (df[other] != ""), df["label"]))
+    return df[["date", "label"]]
 
 
 def protection(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -6,6 +6,7 @@ Pages call these and draw; they hold no SQL and open no files.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -127,6 +128,11 @@ def _seed_from_url(choices: dict[str, list[str]]) -> None:
     later, any whose widget Streamlit dropped because a run did not draw it (the metric
     picker lives on two pages only)."""
     missing = [k for k in FILTER_KEYS + ("metric",) if f"f_{k}" not in st.session_state]
+    written = st.session_state.get("_url_written")
+    if written is not None and st.query_params.to_dict() != written:
+        # the address changed under this session (Back, Forward, an edited address): it
+        # holds the view to show, not the widgets' last values
+        missing = list(FILTER_KEYS + ("metric",))
     if not missing:
         return
     v = from_params(st.query_params.to_dict(), choices)
@@ -178,14 +184,28 @@ def filters() -> View:
              metric=ss.get("f_metric", "coverage_rate"), lang=lang_)
     # the URL is written after st.navigation has picked the page (dashboard.py): written
     # earlier, it would carry the previous page's path
+    before = st.session_state.get("view")
     st.session_state["view"] = v
+    if before is not None and replace(before, metric=v.metric) != v:
+        _close_sidebar_on_a_phone()
     return v
+
+
+def _close_sidebar_on_a_phone() -> None:
+    """On a phone the sidebar lies over the page: after a filter changes, close it, so the
+    visitor sees what changed (on a wide screen it stays as it is)."""
+    n = st.session_state["_filter_changes"] = st.session_state.get("_filter_changes", 0) + 1
+    # the counter makes each script new, so it runs after every change
+    st.html(f"<script>/* {n} */ if (window.innerWidth < 768) {{ const b = document.querySelector("
+            "'[data-testid=stSidebarCollapseButton] button'); if (b) b.click(); }}</script>",
+            unsafe_allow_javascript=True)
 
 
 def sync_url(v: View) -> None:
     wanted = v.to_params()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state["_url_written"] = wanted
 
 
 def metric_picker() -> str:
@@ -220,6 +240,58 @@ def place_label(v: View) -> str:
 
 def slice_label(v: View) -> str:
     return f"{place_label(v)} · {period_label(v.period, v.lang)}"
+
+
+def summary_sentence(v: View) -> str:
+    """One plain sentence for the chosen place and period, from published figures only: the
+    coverage rate, the civilian teams' median time from dispatch to scene and how often
+    police were sent alongside them. A figure that is not shown is left out, never guessed;
+    with none shown, there is no sentence."""
+    parts = []
+    row = one_row("coverage_rate", v)
+    if row is not None and row["status"] == "ok":
+        k = round(float(row["value"]) * 10)
+        rate = format_value(METRICS["coverage_rate"], row["value"])
+        parts.append(tr("overview.summary_coverage", rate=rate, k=k) if 0 < k < 10
+                     else tr("overview.summary_coverage_plain", rate=rate))
+    civilian = replace(v, responder_type="civilian_team")
+    row = one_row("dispatch_to_scene_median", civilian)
+    if row is not None and row["status"] == "ok":
+        parts.append(tr("overview.summary_minutes", minutes=f"{float(row['value']):.0f}"))
+    row = one_row("co_dispatched_per_1000", civilian)
+    if row is not None and row["status"] == "ok":
+        per_100 = float(row["value"]) / 10
+        parts.append(tr("overview.summary_police", n=f"{per_100:.0f}") if per_100 >= 0.5
+                     else tr("overview.summary_police_rare"))
+    if not parts:
+        return ""
+    where = (tr("overview.summary_in_place", place=district_label(v.district, v.lang))
+             if v.district != "all" else tr("overview.summary_city"))
+    if v.district == "all" and v.call_type_group != "all":
+        where += f" ({label('group', v.call_type_group, v.lang).lower()})"
+    when = (tr("overview.summary_since_start") if v.period == "pilot_to_date"
+            else tr("overview.summary_in", period=period_label(v.period, v.lang)))
+    lead = tr("overview.summary_lead", place=where, when=when)
+    return lead[0].upper() + lead[1:] + " " + "; ".join(parts) + "."
+
+
+# --- page --------------------------------------------------------------------------------
+
+_CSS = (settings.PROJECT_ROOT / "outcomes" / "static" / "app.css").read_text(encoding="utf-8")
+
+
+def page_style() -> None:
+    """The project's few style rules (outcomes/static/app.css): contrast, wrapping, focus."""
+    st.html(f"<style>{_CSS}</style>")
+
+
+def page_language(title: str) -> None:
+    """The document's language and the tab's title follow the visitor's language (a screen
+    reader picks its voice from `lang`)."""
+    lang_ = lang()
+    st.set_page_config(page_title=f"{title} · {t('app.name', lang_)}")
+    st.html(f"<script>document.documentElement.lang = {json.dumps(lang_)};</script>",
+            unsafe_allow_javascript=True)
 
 
 # --- banner -----------------------------------------------------------------------------
@@ -322,7 +394,7 @@ BUILDERS: dict[str, Callable[..., alt.TopLevelMixin | charts_mod.WithDatasets]] 
     "bars": charts_mod.bars, "grouped_bars": charts_mod.grouped_bars,
     "distribution": charts_mod.distribution, "trend": charts_mod.trend,
     "choropleth": _choropleth, "heatmap": charts_mod.heatmap,
-    "brief": brief_mod.brief_chart,
+    "brief_trend": brief_mod.trend_chart,
 }
 
 
@@ -345,24 +417,73 @@ def chart(builder: str, *args, **kwargs) -> dict:
 
 # --- chart block ------------------------------------------------------------------------
 
+def screen_spec(spec: dict) -> dict:
+    """The chart as the page draws it: the export's chart without its title and footer, at
+    the width of the page. The page writes title, source and notes as text beside it, where
+    they wrap on a phone; the PNG, SVG and PDF keep them drawn in (outcomes.charts.finish)."""
+    if "vconcat" not in spec or len(spec["vconcat"]) != 2 or "vconcat" in spec["vconcat"][0]:
+        return spec
+    core = spec["vconcat"][0]
+    out = {k: v for k, v in spec.items() if k not in ("vconcat", "title", "spacing")}
+    out.update({k: v for k, v in core.items() if k != "width"})
+    return out
+
+
+def csv_frame(frame: pd.DataFrame, v: View) -> pd.DataFrame:
+    """A chart's numbers as a CSV a reader can use alone: the slice as columns (period type,
+    period, district, call types; a column of the chart's own wins), and beside each code
+    its label in the visitor's language."""
+    out = frame.copy()
+    context = {"period_type": v.period_type, "period": v.period, "district": v.district,
+               "call_type_group": v.group_for_query}
+    for i, (col, value) in enumerate(context.items()):
+        if col not in out:
+            out.insert(i, col, value)
+    labellers = {
+        "period_type": lambda x: label("period_type", x, v.lang),
+        "period": lambda x: period_label(x, v.lang),
+        "district": lambda x: district_label(x, v.lang) if x in DISTRICTS or x == "all" else x,
+        "call_type_group": lambda x: label("group", x, v.lang),
+        "responder_type": lambda x: label("responder", x, v.lang),
+        "series": lambda x: label("responder", x, v.lang) if x in RESPONDER_TYPES else x,
+    }
+    for col, name in labellers.items():
+        if col in out and f"{col}_label" not in out:
+            out.insert(out.columns.get_loc(col) + 1, f"{col}_label",
+                       [name(x) if isinstance(x, str) else x for x in out[col]])
+    return out
+
+
+def _escape_md(text: str) -> str:
+    """Text from the catalog or a label, shown literally (no Markdown, no HTML)."""
+    for ch in "\\`*_[]<>#|$~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
                 description: str, key: str, on_select: Callable | None = None):
     """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative."""
     kwargs = {}
     if on_select is not None:
         kwargs = dict(on_select=on_select, selection_mode="pick")
-    # theme=None: what the visitor sees is exactly what the PNG and SVG exports draw
-    event = st.vega_lite_chart(spec=chart, key=key, alt=description, theme=None, **kwargs)
-    cols = st.columns(3)
-    cols[0].download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",
-                            mime="image/png", key=f"{key}_png", on_click="ignore",
-                            icon=":material/image:")
-    cols[1].download_button("SVG", data=lambda: export.to_svg(chart), file_name=f"{stem}.svg",
-                            mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
-                            icon=":material/draw:")
-    cols[2].download_button("CSV", data=lambda: export.to_csv(frame, text), file_name=f"{stem}.csv",
-                            mime="text/csv", key=f"{key}_csv", on_click="ignore",
-                            icon=":material/table:")
+    st.markdown(f"**{_escape_md(text.title)}**")
+    if text.subtitle:
+        st.caption(text.subtitle)
+    # theme=None: the marks, colours and labels are those the PNG and SVG exports draw
+    event = st.vega_lite_chart(spec=screen_spec(chart), key=key, alt=description, theme=None,
+                               width="stretch", **kwargs)
+    st.caption("  \n".join(_escape_md(line) for line in
+                           [text.source + " · " + text.data_through, *text.extra, text.note]))
+    # one row on any screen (columns would stack into three rows on a phone)
+    row = st.container(horizontal=True)
+    row.download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",
+                        mime="image/png", key=f"{key}_png", on_click="ignore")
+    row.download_button("SVG", data=lambda: export.to_svg(chart), file_name=f"{stem}.svg",
+                        mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
+    row.download_button("CSV", data=lambda: export.to_csv(csv_frame(frame, view()), text),
+                        file_name=f"{stem}.csv",
+                        mime="text/csv", key=f"{key}_csv", on_click="ignore")
     with st.expander(tr("chart.data_table")):
         st.dataframe(frame, hide_index=True)
     with st.expander(tr("chart.text_alternative")):

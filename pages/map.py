@@ -1,5 +1,6 @@
 """Map: a council-district choropleth of any published metric; pick a district to open it."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -66,23 +67,45 @@ chart = ui.chart("choropleth", places, text, m.kind, ui.tr(f"metric.{metric}.sho
 description = ui.describe(title + " · " + subtitle,
                           [(ui.district_label(p["district"], v.lang), p["value_text"])
                            for p in places])
-ui.chart_block(chart, frame, text, f"map_{metric}_{v.period}", description, key="map_chart",
-               on_select=_picked)
-st.caption(ui.tr("map.pick_hint"))
-
-if v.district != "all":
-    row = ui.one_row(metric, v)
-    st.subheader(ui.district_label(v.district, v.lang))
-    c1, c2 = st.columns(2)
-    c1.metric(ui.district_label(v.district, v.lang), ui.value_text(metric, row))
-    c1.caption(ui.detail_text(metric, row))
-    c2.metric(ui.tr("place.city"), ui.value_text(metric, city))
-    c2.caption(ui.detail_text(metric, city))
-    st.page_link("pages/district_brief.py", label=ui.tr("map.open_brief", n=v.district),
-                 icon=":material/description:", query_params=v.to_params())
+# the map and the chosen district side by side on a wide screen, one after the other on a phone
+left, right = st.columns([3, 2], gap="large")
+with left:
+    ui.chart_block(chart, frame, text, f"map_{metric}_{v.period}", description, key="map_chart",
+                   on_select=_picked)
+with right:
+    st.caption(ui.tr("map.pick_hint"))
+    if v.district != "all":
+        row = ui.one_row(metric, v)
+        st.subheader(ui.district_label(v.district, v.lang))
+        c1, c2 = st.columns(2)
+        c1.metric(ui.district_label(v.district, v.lang), ui.value_text(metric, row))
+        c1.caption(ui.detail_text(metric, row))
+        c2.metric(ui.tr("place.city"), ui.value_text(metric, city))
+        c2.caption(ui.detail_text(metric, city))
+        st.page_link("pages/district_brief.py", label=ui.tr("map.open_brief", n=v.district),
+                     query_params=v.to_params())
 
 st.subheader(ui.tr("map.pilot_coverage"))
 st.caption(ui.tr("map.pilot_coverage_note"))
+
+
+def hours(start: int, end: int) -> str:
+    return ui.tr("map.all_day") if (start, end) == (0, 24) else f"{start:02d}:00–{end:02d}:00"
+
+
+if day:
+    st.markdown(ui.tr("map.by_district_coverage", day=day))
+    dc = ui.query("district_coverage", day)
+    st.table(pd.DataFrame({
+        ui.tr("filters.district"): [ui.district_label(d, v.lang) for d in dc["district"]],
+        ui.tr("map.area_served"): [f"{s * 100:.0f}%" for s in dc["served_area_share"]],
+        ui.tr("map.served_by"): [
+            ", ".join(f"{div} ({hours(a, b)})" for div, a, b in zip(ds, s_, e_))
+            if isinstance(ds, (list, tuple, np.ndarray)) and len(ds) else ui.tr("map.not_served")
+            for ds, s_, e_ in zip(dc["divisions"], dc["start_hours"], dc["end_hours"])],
+    }).set_index(ui.tr("filters.district")))
+    st.caption(ui.tr("map.by_district_coverage_note"))
+st.markdown(ui.tr("map.coverage_history"))
 cov = ui.query("pilot_coverage")
 st.dataframe(cov.rename(columns={"division": ui.tr("map.division"), "span_start": ui.tr("map.from"),
                                  "span_end": ui.tr("map.until"), "start_hour": ui.tr("map.start_hour"),

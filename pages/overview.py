@@ -9,12 +9,18 @@ from outcomes.metrics import HEADLINE
 
 v = ui.view()
 st.title(ui.tr("overview.title"))
+summary = ui.summary_sentence(v)
+if summary:
+    st.markdown(f"**{summary}**")
 st.markdown(ui.tr("overview.intro", place=ui.slice_label(v)))
 if v.district != "all" and v.call_type_group != "all":
     st.info(ui.tr("filters.group_ignored"))
 
-columns = st.columns(3)
+# a row of three cards at a time: on a phone the columns stack, and the cards must then
+# follow one another in the headline's order (a median before its 90th percentile)
 for i, metric in enumerate(HEADLINE):
+    if i % 3 == 0:
+        columns = st.columns(3)
     row = ui.one_row(metric)
     months = ui.query("metric_rows", metric, v, by="month")
     trend_note = ui.tr("overview.trend_month")

@@ -53,7 +53,8 @@ else:
     text = ui.chart_text(title, ui.tr("bl.district_subtitle", period=period),
                          extra=[ui.tr("bl.estimate_note"), ui.tr("bl.compare_note")],
                          source=ui.tr("bl.source_both"))
-    chart = ui.chart("grouped_bars", d, text, "count", None, ui.tr("bl.calls"), ui.tr("bl.series"))
+    chart = ui.chart("grouped_bars", d, text, "count", None, ui.tr("bl.calls"), ui.tr("bl.series"),
+                     highlight=ui.district_label(v.district, v.lang) if v.district != "all" else None)
     frame = d[["district", "series", "value", "estimate", "status"]].rename(
         columns={"value": "calls"})
     ui.chart_block(chart, frame, text, f"police_baseline_districts_{v.period}",

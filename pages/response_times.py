@@ -22,7 +22,7 @@ v = ui.view()
 st.title(ui.tr("rt.title"))
 st.markdown(ui.tr("rt.intro", place=ui.slice_label(v)))
 interval = st.segmented_control(ui.tr("rt.interval"), ["dispatch_to_scene", "received_to_scene"],
-                                key="rt_interval", required=True,
+                                key="rt_interval", required=True, default="dispatch_to_scene",
                                 format_func=lambda i: label("interval", i, v.lang))
 interval = interval or "dispatch_to_scene"
 st.caption(ui.tr(f"rt.{interval}_definition"))
@@ -85,7 +85,8 @@ if len(d):
                     interval=label("interval", interval, v.lang))
     text_d = ui.chart_text(title_d, ui.tr("rt.city_median", period=ui.period_label(v.period, v.lang),
                                           value=city_text))
-    chart_d = ui.chart("bars", d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"))
+    chart_d = ui.chart("bars", d, text_d, "minutes", ui.tr("filters.district"), ui.tr("rt.median_minutes"),
+                       highlight=ui.district_label(v.district, v.lang) if v.district != "all" else None)
     ui.chart_block(chart_d, d[["district", "value", "status", "valid_intervals"]].rename(
         columns={"value": "median_minutes"}), text_d, f"response_times_by_district_{interval}_{v.period}",
         ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min", v.lang))

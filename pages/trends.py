@@ -25,7 +25,7 @@ st.caption(ui.tr("trends.every_month"))
 if v.district != "all" and not (d[d["place"] == v.district]["status"] == "ok").any():
     st.info(ui.tr("value.hidden_months", place=ui.place_label(v)))
 title = ui.metric_label(metric, v)
-milestones = ui.query("milestones")
+milestones = ui.query("milestones", v.lang)
 text = ui.chart_text(title, ui.tr("trends.subtitle", place=ui.place_label(v)),
                      extra=[ui.tr("trends.milestones_note"), *charts.milestone_lines(milestones)])
 if len(d):
@@ -41,7 +41,7 @@ else:
 st.caption(ui.tr(f"metric.{metric}.definition"))
 
 st.subheader(ui.tr("trends.milestones"))
-st.dataframe(ui.query("milestones").rename(columns={"date": ui.tr("trends.date"),
+st.dataframe(ui.query("milestones", v.lang).rename(columns={"date": ui.tr("trends.date"),
                                                    "label": ui.tr("trends.milestone")}), hide_index=True)
 
 st.subheader(ui.tr("trends.hours_title"))

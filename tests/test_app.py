@@ -70,7 +70,12 @@ def test_every_page_runs_without_exception(monkeypatch, app_public_file, page):
         assert charts, f"{page} drew no chart"
         for chart in charts:
             spec = json.loads(chart.proto.spec)
-            assert spec.get("vconcat"), "charts carry their title and footer"
+            # drawn at the page's width; title, source and notes are the page's text beside
+            # it (they wrap on a phone), while the PNG, SVG and PDF keep them drawn in
+            assert "vconcat" not in spec and "width" not in spec, page
+        captions = " ".join(c.value for c in at.caption)
+        through = EN["chart.data_through"].split("{")[0]
+        assert captions.count(through) >= len(charts), "every chart says its source and date"
 
 
 def test_overview_numbers_are_the_public_files(monkeypatch, app_public_file):

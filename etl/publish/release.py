@@ -431,8 +431,9 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "pilot_coverage": spans.assign(
             span_start=lambda d: d.span_start.astype(str),
             span_end=lambda d: d.span_end.astype(str).replace("9999-12-31", "")),
-        "milestones": pd.DataFrame([(d.isoformat(), label) for d, label in config.milestones],
-                                   columns=["date", "label"]),
+        "milestones": pd.DataFrame([(d.isoformat(), label, label_es or None)
+                                    for d, label, label_es in config.milestones],
+                                   columns=["date", "label", "label_es"]).astype("string"),
         "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
     })
     tables["protection"] = protection_table(fams)

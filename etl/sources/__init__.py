@@ -260,7 +260,8 @@ class Config:
     sources: tuple[Source, ...]
     pilot_groups: tuple[str, ...]
     coverage: tuple[CoverageSpan, ...]
-    milestones: tuple[tuple[date, str], ...] = ()
+    # (date, label, Spanish label or "")
+    milestones: tuple[tuple[date, str, str], ...] = ()
     hmac_key_file: Path | None = None
     max_quarantine_share: float | None = None
     earliest_date: date = date(2000, 1, 1)
@@ -334,7 +335,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: [pilot] needs at least one [[pilot.coverage]] "
                           "with from, divisions and hours")
     spans.sort(key=lambda s: s.start)
-    milestones = tuple(sorted((m["date"], str(m["label"])) for m in pilot.get("milestone", [])))
+    milestones = tuple(sorted((m["date"], str(m["label"]), str(m.get("label_es", "")))
+                              for m in pilot.get("milestone", [])))
     run = data.get("run", {})
     key_file = run.get("hmac_key_file")
     return Config(

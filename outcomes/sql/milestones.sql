@@ -1,4 +1,5 @@
--- pilot milestones drawn on trend charts
-select date, label
+-- pilot milestones drawn on trend charts (label_es: the label in Spanish, where given;
+-- public files from before it have label only)
+select *
 from milestones
 order by date

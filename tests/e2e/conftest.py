@@ -141,8 +141,9 @@ class Pages:
         self.contexts: list[BrowserContext] = []
         self._errors: dict[int, list[str]] = {}
 
-    def new(self) -> Page:
-        context = self.browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    def new(self, viewport: dict[str, int] | None = None) -> Page:
+        context = self.browser.new_context(viewport=viewport or {"width": 1400, "height": 1000},
+                                           accept_downloads=True)
         context.set_default_timeout(30_000)
         self.contexts.append(context)
         page = context.new_page()

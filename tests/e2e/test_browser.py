@@ -27,11 +27,11 @@ from tests.e2e.conftest import SCREENSHOTS, Pages, Server, running_server
 RUN_TIMEOUT_S = 60  # the first load also warms the query cache
 QUIET_S = 1.0  # how long the app must stay idle to count as finished
 
-# (name, url path, query string) of every page of st.navigation. The default page (overview)
-# lives at the root: Streamlit gives a default page the url path "". The others' url paths are
-# their files' names (dashboard.py). The brief needs a district to draw anything.
+# (name, url path, query string) of every page of st.navigation. Every page's url path is its
+# file's name (dashboard.py), the overview's too: "/" opens it at /overview. The brief needs a
+# district to draw anything.
 PAGES = [
-    ("overview", "", ""),
+    ("overview", "overview", ""),
     ("map", "map", ""),
     ("response_times", "response_times", ""),
     ("outcomes", "outcomes", ""),
@@ -322,7 +322,7 @@ def test_links_reproduce_the_view(pages: Pages, app_server: Server) -> None:
     on_map, map_url = shown_view(page), page.url
     assert on_map["metrics"] and on_map["metrics"][0].startswith("Council District 5"), on_map
 
-    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=t("nav.response_times")).click()
+    page.locator("[data-testid=stSidebar]").get_by_role("link", name=t("nav.response_times")).click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/response_times")
     settle(page)
     assert_no_page_not_found(page)
@@ -383,7 +383,7 @@ def test_a_running_app_shows_each_new_release(pages: Pages, app_public_file: Pat
     with running_server(live, tmp_path / "swap.log") as server:
         try:
             kept = pages.new()
-            open_page(kept, server, "", "period_type=pilot_to_date")
+            open_page(kept, server, "overview", "period_type=pilot_to_date")
             for i, district in enumerate(("2", "3", "4"), start=1):
                 through = f"2031-0{i}-15"
                 new = tmp_path / f"release-{i}.duckdb"
@@ -410,7 +410,7 @@ def test_no_request_leaves_the_server(pages: Pages, app_server: Server) -> None:
     page = pages.new()
     asked: list[str] = []
     page.on("request", lambda req: asked.append(req.url))
-    for path in ("", "map", "outcomes"):
+    for path in ("overview", "map", "outcomes"):
         open_page(page, app_server, path)
     own = urlsplit(app_server.url).netloc
     elsewhere = sorted({u for u in asked if urlsplit(u).scheme in ("http", "https", "ws", "wss")
@@ -423,11 +423,11 @@ def test_no_request_leaves_the_server(pages: Pages, app_server: Server) -> None:
 def test_spanish(pages: Pages, app_server: Server) -> None:
     """?lang=es puts the Spanish catalog on screen: page title, navigation and filters."""
     page = pages.new()
-    open_page(page, app_server, "", "lang=es")
+    open_page(page, app_server, "overview", "lang=es")
     assert query_of(page.url).get("lang") == ["es"], page.url
     title = page.locator("[data-testid=stMain] h1").first.inner_text()
     assert title == t("overview.title", "es") != t("overview.title", "en"), title
-    nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+    nav = page.locator("[data-testid=stSidebar]").inner_text()
     assert t("nav.trends", "es") in nav, nav
     assert sidebar_select(page, t("filters.district", "es")).input_value() == t("place.city", "es")
 
@@ -438,8 +438,8 @@ def test_sidebar_navigation_keeps_the_address_bar_in_step(pages: Pages, app_serv
     page = pages.new()
     open_page(page, app_server, "outcomes", "district=4")
     for path, key in (("response_times", "nav.response_times"), ("data_methods", "nav.data_methods"),
-                      ("", "nav.overview"), ("map", "nav.map")):
-        page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=t(key)).click()
+                      ("overview", "nav.overview"), ("map", "nav.map")):
+        page.locator("[data-testid=stSidebar]").get_by_role("link", name=t(key)).click()
         page.wait_for_function(
             "want => location.pathname === want && new URLSearchParams(location.search).get('district') === '4'",
             arg=f"/{path}", timeout=15_000)
