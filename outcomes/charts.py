@@ -173,10 +173,10 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     base = alt.Chart()
     size = dict(width=WIDTH - 230, height=max(60, 40 * len(d)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
-               alt.Tooltip("p25_minutes:Q", title="25th percentile", format=".1f"),
-               alt.Tooltip("median_minutes:Q", title="median", format=".1f"),
-               alt.Tooltip("p75_minutes:Q", title="75th percentile", format=".1f"),
-               alt.Tooltip("p90_minutes:Q", title="90th percentile", format=".1f")]
+               alt.Tooltip("p25_minutes:Q", title=t("chart.p25", text.lang), format=".1f"),
+               alt.Tooltip("median_minutes:Q", title=t("chart.median", text.lang), format=".1f"),
+               alt.Tooltip("p75_minutes:Q", title=t("chart.p75", text.lang), format=".1f"),
+               alt.Tooltip("p90_minutes:Q", title=t("chart.p90", text.lang), format=".1f")]
     color = alt.Color("responder_type:N", legend=None,
                       scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())))
     layers = [
@@ -246,7 +246,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     # composed chart (the district brief) lands away from its lines
     color = alt.Color("series_label:N", title=None, sort=series, legend=None,
                       scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]))
-    tooltip = [alt.Tooltip("month:T", format="%B %Y", title="Month"),
+    tooltip = [alt.Tooltip("month:T", format="%Y-%m", title=t("chart.month", text.lang)),
                alt.Tooltip("series_label:N", title=""),
                alt.Tooltip("value_text:N", title=value_title)]
     layers = []
@@ -397,7 +397,7 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
     calc = dict(district="datum.properties.district", name="datum.properties.name",
                 value="datum.properties.value", status="datum.properties.status",
                 value_text="datum.properties.value_text")
-    tooltip = [alt.Tooltip("name:N", title="District"), alt.Tooltip("value_text:N", title=value_title)]
+    tooltip = [alt.Tooltip("name:N", title=t("chart.district", text.lang)), alt.Tooltip("value_text:N", title=value_title)]
     pick = alt.selection_point(name="pick", fields=["district"], on="click", empty=False)
     shown = (alt.Chart().mark_geoshape(stroke="white", strokeWidth=1.2)
              .transform_calculate(**calc).transform_filter("datum.status == 'ok'")

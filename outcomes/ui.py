@@ -481,7 +481,8 @@ def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
                         mime="image/png", key=f"{key}_png", on_click="ignore")
     row.download_button("SVG", data=lambda: export.to_svg(chart), file_name=f"{stem}.svg",
                         mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
-    row.download_button("CSV", data=lambda: export.to_csv(csv_frame(frame, view()), text),
+    shown = view()  # the download runs outside the script run, where no session state is
+    row.download_button("CSV", data=lambda: export.to_csv(csv_frame(frame, shown), text),
                         file_name=f"{stem}.csv",
                         mime="text/csv", key=f"{key}_csv", on_click="ignore")
     with st.expander(tr("chart.data_table")):

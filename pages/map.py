@@ -24,7 +24,7 @@ for _, d in geo.iterrows():
     status = r["status"] if r is not None else "none"  # no published row: no calls at all
     value = None if r is None or status != "ok" else float(r["value"])
     shown = charts.hidden_label(status, format_value(m, value) if value is not None else "", v.lang)
-    places.append({"district": d["district"], "name": d["name"], "value": value,
+    places.append({"district": d["district"], "name": ui.district_label(d["district"], v.lang), "value": value,
                    "status": status, "value_text": shown,
                    "label_lon": d["label_lon"], "label_lat": d["label_lat"]})
     frame_rows.append({"district": d["district"], "value": value, "shown": shown,

@@ -41,7 +41,7 @@ def draw(d: pd.DataFrame, kind: str, title: str, caveat: str, value_title: str, 
     ui.chart_block(chart, frame.rename(columns={"series": "responder_type", "value": "per_1000"}),
                    text, stem,
                    ui.describe(title, [(f"{r.label}, {r.series_label}",
-                                        charts.hidden_label(r.status, f"{r.value:.1f} per 1,000", v.lang))
+                                        charts.hidden_label(r.status, ui.tr("oc.value_per_1000", value=f"{r.value:.1f}"), v.lang))
                                        for r in d.itertuples()]), key=key)
 
 

@@ -4,6 +4,7 @@ numbers shown are the public file's, and a hidden value is never shown as a numb
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -329,3 +330,53 @@ def test_map_outlines_the_area_the_pilot_serves(monkeypatch, app_public_file):
                        "select distinct division from pilot_coverage where span_start <= '2025-12-31' "
                        "and (span_end = '' or span_end > '2025-12-31')", [])
     assert sorted(outlined) == sorted(cov.division) and outlined
+
+
+def _english_only_phrases() -> set[str]:
+    """Phrases of the English catalog that its Spanish catalog does not share: the literal
+    parts (between placeholders) of every message that differs in Spanish, 12 characters or
+    longer so that names and codes common to both (Council, SMART, LAPD) do not count."""
+    es = messages("es")
+    phrases = set()
+    for key, text in EN.items():
+        if es.get(key, text) == text:
+            continue
+        for part in re.split(r"\{\w+\}|\*\*|\n", text):
+            part = part.strip(" .,:;·()-")
+            if len(part) >= 12 and part not in es.get(key, ""):
+                phrases.add(part)
+    return phrases
+
+
+def _shown_text(at: AppTest) -> str:
+    texts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "text"):
+        texts += [str(e.value) for e in getattr(at, kind)]
+    texts += [f"{m.label} {m.value}" for m in at.metric]
+    for widget in ("selectbox", "segmented_control", "button", "expander"):
+        try:
+            elements = at.get(widget)
+        except Exception:
+            continue
+        for e in elements:
+            texts.append(str(getattr(e.proto, "label", "")))
+            texts += [str(o) for o in getattr(e.proto, "options", [])]
+    for table in at.table:
+        texts.append(table.value.to_csv())
+    for chart in at.get("vega_lite_chart"):
+        texts.append(chart.proto.spec)
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_spanish_page_shows_no_english_catalog_text(monkeypatch, app_public_file, page):
+    """Every string a Spanish page shows comes from the Spanish catalog (or the published
+    data's own names): none of the English catalog's own phrases reaches it."""
+    at = _app(monkeypatch, app_public_file, lang="es", district="1" if "brief" in page else "all")
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception
+    shown = _shown_text(at)
+    leaked = sorted(p for p in _english_only_phrases() if p in shown)
+    assert not leaked, f"{page} in Spanish shows English: {leaked[:8]}"

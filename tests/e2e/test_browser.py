@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pandas as pd
+import pypdf
 import pytest
 from playwright.sync_api import Locator, Page
 
@@ -272,7 +273,11 @@ def test_chart_downloads(pages: Pages, app_server: Server) -> None:
 
     name, data = download(page, page.locator(".st-key-trend_chart_csv button"))
     assert name.endswith(".csv"), name
-    frame = check_exported_csv(data, {"place", "period", "value", "numerator", "denominator", "status"})
+    frame = check_exported_csv(data, {"place", "period", "value", "numerator", "denominator", "status",
+                                      # the slice as columns, labels beside the codes
+                                      "period_type", "district", "district_label", "call_type_group",
+                                      "call_type_group_label"})
+    assert set(frame["district_label"]) == {t("place.city")}, set(frame["district_label"])
     assert data.decode().startswith(f"# {title}\n")
     assert set(frame["status"]) <= {"ok", "hidden", "few", "longer", "none"}
 
@@ -284,11 +289,21 @@ def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
     open_page(page, app_server, "district_brief", "district=1")
     assert "Council District 1" in page.locator("[data-testid=stMain] h2").first.inner_text()
 
-    name, pdf = download(page, page.get_by_role("button", name=t("brief.download_pdf")))
-    assert name.startswith("district_1_brief") and name.endswith(".pdf"), name
-    assert pdf.startswith(b"%PDF"), pdf[:20]
-    assert len(pdf) > 5_000, len(pdf)
-    assert pdf.rstrip().endswith(b"%%EOF")
+    for button, size in ((t("brief.download_pdf"), (612, 792)), (t("brief.download_pdf_a4"), (595, 842))):
+        name, pdf = download(page, page.get_by_role("button", name=button))
+        assert name.startswith("district_1_brief") and name.endswith(".pdf"), name
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        # one page of the paper asked for, with margins, titled, in English, tagged
+        assert len(reader.pages) == 1, (button, len(reader.pages))
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == size, (button, box)
+        assert reader.metadata.title == t("brief.pdf_title", name="Council District 1")
+        assert reader.trailer["/Root"]["/Lang"] == "en"
+        assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
+        text = reader.pages[0].extract_text()
+        assert "Issued " in text and "data through" in text, text[:300]
+        assert "/district_brief?district=1" in text, text[:300]  # the link that reproduces it
+        assert "…" not in text  # no label cut short
 
     name, data = download(page, page.get_by_role("button", name=t("brief.download_csv")))
     assert name.endswith(".csv"), name
@@ -456,9 +471,9 @@ def test_clicking_a_district_on_the_map_opens_it(pages: Pages, app_server: Serve
     open_page(page, app_server, "map")
     box = page.locator(".vega-embed").first.bounding_box()
     assert box, "the map did not draw"
-    # the map is the top 520 px under the title (~45 px); the footer's notes below vary
-    for fx, fy in ((0.33, 0.50), (0.40, 0.35), (0.45, 0.60)):  # west side, valley, south
-        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + 45 + 520 * fy)
+    # the chart is the map (520 px tall, centred in its column) and its legend under it
+    for fx, fy in ((0.45, 0.30), (0.50, 0.45), (0.40, 0.25)):  # the valley, the middle
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + 520 * fy)
         try:
             page.wait_for_function("() => new URLSearchParams(location.search).has('district')",
                                    timeout=8_000)
