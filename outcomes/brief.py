@@ -110,6 +110,15 @@ figure img {{ width: 100%; }}
 </html>"""
 
 
+def pdf_unavailable() -> str | None:
+    """Why this machine cannot make the PDF (WeasyPrint needs the Pango library), or None."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    return None
+
+
 def brief_pdf(page: BriefPage, rows: pd.DataFrame, chart: dict, paper: str = "letter") -> bytes:
     """The brief as a one-page tagged PDF."""
     import weasyprint  # only when a brief is downloaded: it loads Pango

@@ -75,12 +75,16 @@ page = brief.BriefPage(
     keywords=ui.tr("brief.keywords", name=name))
 stem = f"district_{v.district}_brief_{v.period}_{v.lang}"
 row = st.container(horizontal=True)
-row.download_button(ui.tr("brief.download_pdf"), data=lambda: brief.brief_pdf(page, table, chart, "letter"),
-                    file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore", type="primary",
-                    key="brief_pdf")
-row.download_button(ui.tr("brief.download_pdf_a4"), data=lambda: brief.brief_pdf(page, table, chart, "a4"),
-                    file_name=f"{stem}_a4.pdf", mime="application/pdf", on_click="ignore",
-                    key="brief_pdf_a4")
+no_pdf = brief.pdf_unavailable()
+if no_pdf:  # the server lacks Pango: say so and how to fix it, keep the CSV
+    st.warning(ui.tr("brief.pdf_unavailable", error=no_pdf))
+else:
+    row.download_button(ui.tr("brief.download_pdf"), data=lambda: brief.brief_pdf(page, table, chart, "letter"),
+                        file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore", type="primary",
+                        key="brief_pdf")
+    row.download_button(ui.tr("brief.download_pdf_a4"), data=lambda: brief.brief_pdf(page, table, chart, "a4"),
+                        file_name=f"{stem}_a4.pdf", mime="application/pdf", on_click="ignore",
+                        key="brief_pdf_a4")
 row.download_button(ui.tr("brief.download_csv"),
                     data=lambda: export.to_csv(table[["metric", "district_value", "city_value", "district_text",
                                                       "city_text", "detail_text"]], text),
