@@ -184,21 +184,8 @@ def filters() -> View:
              metric=ss.get("f_metric", "coverage_rate"), lang=lang_)
     # the URL is written after st.navigation has picked the page (dashboard.py): written
     # earlier, it would carry the previous page's path
-    before = st.session_state.get("view")
     st.session_state["view"] = v
-    if before is not None and replace(before, metric=v.metric) != v:
-        _close_sidebar_on_a_phone()
     return v
-
-
-def _close_sidebar_on_a_phone() -> None:
-    """On a phone the sidebar lies over the page: after a filter changes, close it, so the
-    visitor sees what changed (on a wide screen it stays as it is)."""
-    n = st.session_state["_filter_changes"] = st.session_state.get("_filter_changes", 0) + 1
-    # the counter makes each script new, so it runs after every change
-    st.html(f"<script>/* {n} */ if (window.innerWidth < 768) {{ const b = document.querySelector("
-            "'[data-testid=stSidebarCollapseButton] button'); if (b) b.click(); }}</script>",
-            unsafe_allow_javascript=True)
 
 
 def sync_url(v: View) -> None:
@@ -290,8 +277,23 @@ def page_language(title: str) -> None:
     reader picks its voice from `lang`)."""
     lang_ = lang()
     st.set_page_config(page_title=f"{title} · {t('app.name', lang_)}")
-    st.html(f"<script>document.documentElement.lang = {json.dumps(lang_)};</script>",
+    st.html(f"<script>document.documentElement.lang = {json.dumps(lang_)};{_PHONE_SIDEBAR}</script>",
             unsafe_allow_javascript=True)
+
+
+# On a phone the sidebar lies over the page: once a filter's option is picked, close it, so
+# the visitor sees what changed (installed once per page load; a wide screen is left as is)
+_PHONE_SIDEBAR = """
+if (!window.__phoneSidebar) {
+  window.__phoneSidebar = true;
+  document.addEventListener('click', (e) => {
+    if (window.innerWidth >= 768 || !e.target.closest('[role=option], [data-testid=stSidebar] button[kind^=segmented]')) return;
+    setTimeout(() => {
+      const b = document.querySelector('[data-testid=stSidebarCollapseButton] button');
+      if (b) b.click();
+    }, 400);
+  }, true);
+}"""
 
 
 # --- banner -----------------------------------------------------------------------------

@@ -152,3 +152,24 @@ def test_back_restores_the_previous_view(pages: Pages, app_server: Server) -> No
     settle(page)
     assert sidebar_select(page, t("filters.district")).input_value() == "Council District 7"
     assert query_of(page.url) == {"district": ["7"]}, page.url
+
+
+def test_on_a_phone_the_sidebar_closes_after_a_choice(pages: Pages, app_server: Server) -> None:
+    """The sidebar lies over a phone's page: after a district is picked it closes, and the
+    page shows that district."""
+    from tests.e2e.test_browser import choose
+    page = pages.new(PHONE)
+    open_page(page, app_server, "overview")
+    page.locator("[data-testid=stExpandSidebarButton]").first.click()
+    sidebar = page.locator("[data-testid=stSidebar]")
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 100")
+    page.wait_for_timeout(800)  # the sidebar slides in; a click during the slide is lost
+    choose(page, t("filters.district"), "Council District 5")
+    page.wait_for_url(lambda url: query_of(url).get("district") == ["5"])
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0",
+        timeout=10_000)
+    settle(page)
+    box = sidebar.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box
+    assert page.locator("[data-testid=stMain] h1").first.is_visible()
