@@ -43,9 +43,14 @@ class ChartText:
     extra: list[str] = field(default_factory=list)
     lang: str = "en"  # the language marks inside the chart are written in
 
+    def notes(self) -> list[str]:
+        """What goes under the chart, one line each: source and date, extras, the note."""
+        return [self.source + " · " + self.data_through, *self.extra, self.note]
+
     def footer(self) -> list[str]:
-        return [self.source + " · " + self.data_through,
-                *(line for extra in self.extra for line in _wrap(extra, 110)), *_wrap(self.note, 110)]
+        """The notes as drawn into an exported chart, wrapped to its width."""
+        first, *rest = self.notes()
+        return [first, *(line for note in rest for line in _wrap(note, 110))]
 
 
 def _wrap(text: str, width: int) -> list[str]:

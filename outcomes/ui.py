@@ -463,6 +463,11 @@ def _escape_md(text: str) -> str:
     return text
 
 
+def chart_notes(text: ChartText) -> None:
+    """Source, date and notes under a chart, as page text (they wrap on a phone)."""
+    st.caption("  \n".join(_escape_md(line) for line in text.notes()))
+
+
 def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
                 description: str, key: str, on_select: Callable | None = None):
     """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative."""
@@ -475,8 +480,7 @@ def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
     # theme=None: the marks, colours and labels are those the PNG and SVG exports draw
     event = st.vega_lite_chart(spec=screen_spec(chart), key=key, alt=description, theme=None,
                                width="stretch", **kwargs)
-    st.caption("  \n".join(_escape_md(line) for line in
-                           [text.source + " · " + text.data_through, *text.extra, text.note]))
+    chart_notes(text)
     # one row on any screen (columns would stack into three rows on a phone)
     row = st.container(horizontal=True)
     row.download_button("PNG", data=lambda: export.to_png(chart), file_name=f"{stem}.png",

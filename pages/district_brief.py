@@ -52,7 +52,7 @@ st.vega_lite_chart(spec={k: x for k, x in chart.items() if k not in ("title", "w
                    width="stretch",
                    alt=ui.describe(text.title, [(r.label, f"{r.district_text} vs {r.city_text}")
                                                 for r in table.itertuples()]))
-st.caption("  \n".join([text.source + " · " + text.data_through, *text.extra, text.note]))
+ui.chart_notes(text)
 
 
 def page_link(path: str, params: dict[str, str]) -> str:
@@ -69,9 +69,9 @@ page = brief.BriefPage(
     headers=headers,
     issued=ui.tr("brief.issued", today=date.today().isoformat(), through=run["data_through"]),
     link_label=ui.tr("brief.link_label"), link=page_link("district_brief", v.to_params()),
-    notes=[text.source + " · " + text.data_through,
+    notes=[text.notes()[0],
            ui.tr("brief.definitions_at", url=page_link("data_methods", {"lang": v.lang} if v.lang != "en" else {})),
-           *text.extra, text.note],
+           *text.notes()[1:]],
     keywords=ui.tr("brief.keywords", name=name))
 stem = f"district_{v.district}_brief_{v.period}_{v.lang}"
 row = st.container(horizontal=True)
