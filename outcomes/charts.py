@@ -100,11 +100,15 @@ def finish(chart: alt.TopLevelMixin, text: ChartText, width: int = WIDTH) -> alt
                           legend=alt.LegendConfig(labelFont=FONT, titleFont=FONT)))
 
 
-def _value_text(df: pd.DataFrame, kind: str, lang: str) -> pd.Series:
+def _value_text(df: pd.DataFrame, kind: str, lang: str, column: str = "value") -> pd.Series:
+    """Each row's value as the chart writes it (rounded as drawn), or why it is not drawn."""
     fmt = {"share": lambda v: f"{v * 100:.1f}%", "per_1000": lambda v: f"{v:.1f}",
            "minutes": lambda v: f"{v:.1f}", "count": lambda v: f"{v:,.0f}"}[kind]
-    return pd.Series([hidden_label(s, fmt(v) if s == "ok" else "", lang)
-                      for v, s in zip(df["value"], df["status"])], index=df.index)
+    return pd.Series([hidden_label(s, fmt(v) if s == "ok" and v == v else "", lang)
+                      for v, s in zip(df[column], df["status"])], index=df.index)
+
+
+value_text = _value_text
 
 
 def _category_axis(highlight: str | None) -> dict:
@@ -384,6 +388,35 @@ def place_labels(features: list[dict], height: int) -> list[dict]:
     return out
 
 
+HATCH_STEP_DEG = 0.009  # about 7 px on the 520 px map: fine enough to read as a texture
+
+
+def hatch_lines(features: list[dict], step: float = HATCH_STEP_DEG) -> list[dict]:
+    """Diagonal lines over each district whose value is hidden (any status but ok and
+    none), as GeoJSON line features: hidden districts are marked by a pattern, not by
+    their grey alone (a reader who cannot tell the greys apart still sees which are
+    hidden). Vega-Lite has no pattern fill, so the pattern is geometry."""
+    import shapely
+    from shapely.geometry import shape
+
+    out = []
+    for f in features:
+        p = f["properties"]
+        if p.get("status") in ("ok", "none") or not f.get("geometry"):
+            continue
+        geom = shape(f["geometry"])
+        x0, y0, x1, y1 = geom.bounds
+        # lines x - y = c, rising to the right, every `step` degrees, over the bounds
+        k0, k1 = int((x0 - y1) // step), int((x1 - y0) // step) + 1
+        lines = shapely.MultiLineString([[(k * step + y0 - 0.01, y0 - 0.01), (k * step + y1 + 0.01, y1 + 0.01)]
+                                         for k in range(k0, k1 + 1)])
+        clipped = shapely.set_precision(lines.intersection(geom), 1e-6)
+        if not clipped.is_empty:
+            out.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(clipped)),
+                        "properties": {"district": p["district"]}})
+    return out
+
+
 def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
                selected: str | None = None, selectable: bool = False,
                coverage: list[dict] | None = None,
@@ -437,6 +470,11 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
     # screen reader (axe: svg-img-alt)
     statuses = {f["properties"].get("status") for f in features}
     layers = ([shown] if "ok" in statuses else []) + ([hidden] if statuses - {"ok"} else [])
+    hatch = hatch_lines(features)
+    if hatch:  # decorative: the district's label says "hidden" to a screen reader
+        layers.append(alt.Chart(alt.Data(name="hatch"))
+                      .mark_geoshape(filled=False, stroke="#6b6b6b", strokeWidth=0.8, aria=False)
+                      .project(type="mercator"))
     if coverage:
         layers.append(
             alt.Chart(alt.Data(name="pilot_area"))
@@ -470,6 +508,8 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
     chart = finish(alt.layer(*marks, halo, labels(color="#111"), data=data,
                              width=width, height=height), text)
     datasets = {"districts": features}
+    if hatch:
+        datasets["hatch"] = hatch
     if coverage:
         datasets["pilot_area"] = coverage
     return WithDatasets(chart, datasets)

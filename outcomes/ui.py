@@ -431,11 +431,24 @@ def screen_spec(spec: dict) -> dict:
     return out
 
 
-def csv_frame(frame: pd.DataFrame, v: View) -> pd.DataFrame:
+def series_label(series: str, lang_: str) -> str:
+    """A chart series in words: a responder type, or the police baseline's LAPD estimate."""
+    if series in RESPONDER_TYPES:
+        return label("responder", series, lang_)
+    return t("bl.series_lapd", lang_) if series == "lapd_estimate" else series
+
+
+def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None) -> pd.DataFrame:
     """A chart's numbers as a CSV a reader can use alone: the slice as columns (period type,
-    period, district, call types; a column of the chart's own wins), and beside each code
-    its label in the visitor's language."""
+    period, district, call types; a column of the chart's own wins), beside each code its
+    label in the visitor's language, and beside each exact value in `drawn` (column: kind)
+    the value rounded as the chart writes it (`<column>_as_drawn`; "hidden" or "n<20" where
+    the chart draws none)."""
     out = frame.copy()
+    for col, kind in (drawn or {}).items():
+        if col in out and "status" in out:
+            out.insert(out.columns.get_loc(col) + 1, f"{col}_as_drawn",
+                       charts_mod.value_text(out, kind, v.lang, column=col))
     context = {"period_type": v.period_type, "period": v.period, "district": v.district,
                "call_type_group": v.group_for_query}
     for i, (col, value) in enumerate(context.items()):
@@ -447,13 +460,70 @@ def csv_frame(frame: pd.DataFrame, v: View) -> pd.DataFrame:
         "district": lambda x: district_label(x, v.lang) if x in DISTRICTS or x == "all" else x,
         "call_type_group": lambda x: label("group", x, v.lang),
         "responder_type": lambda x: label("responder", x, v.lang),
-        "series": lambda x: label("responder", x, v.lang) if x in RESPONDER_TYPES else x,
+        "series": lambda x: series_label(x, v.lang),
     }
     for col, name in labellers.items():
         if col in out and f"{col}_label" not in out:
             out.insert(out.columns.get_loc(col) + 1, f"{col}_label",
                        [name(x) if isinstance(x, str) else x for x in out[col]])
     return out
+
+
+COUNT_COLUMNS = ("calls", "numerator", "denominator", "events", "recorded", "responses",
+                 "matched_calls", "valid_intervals")
+
+
+def _status_text(status, lang_: str) -> str:
+    if not isinstance(status, str):
+        return ""
+    status = {"under_minimum": "few"}.get(status, status)
+    return t("column.status_ok", lang_) if status == "ok" else charts_mod.hidden_label(status, status, lang_)
+
+
+def table_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None
+                ) -> tuple[pd.DataFrame, dict]:
+    """A chart's numbers as a table a reader can read: codes in words, headers from the
+    catalog in the visitor's language, counts with separators and values rounded as the
+    chart draws them (the CSV keeps the exact values). Returns the frame and its
+    st.dataframe column_config."""
+    out = frame.copy()
+    lang_ = v.lang
+    words: dict[str, Callable] = {
+        "district": lambda x: district_label(x, lang_) if x in DISTRICTS or x == "all" else x,
+        "responder_type": lambda x: label("responder", x, lang_),
+        "series": lambda x: series_label(x, lang_),
+        "outcome": lambda x: label("outcome", x, lang_),
+        "event": lambda x: label("event", x, lang_),
+        "period": lambda x: period_label(x, lang_),
+        "weekday": lambda x: label("weekday", x, lang_),
+        "coverage": lambda x: t(f"bl.{x}", lang_),
+        "status": lambda x: _status_text(x, lang_),
+        "calls_flag": lambda x: _status_text(x, lang_),
+    }
+    for col, word in words.items():
+        if col in out:
+            out[col] = [word(x) if isinstance(x, str) else ("" if col.endswith(("status", "flag")) else x)
+                        for x in out[col]]
+    if "estimate" in out:
+        out["estimate"] = [t("column.yes" if x else "column.no", lang_) for x in out["estimate"]]
+    kinds = {c: "count" for c in COUNT_COLUMNS} | dict(drawn or {})
+    for main in ("value", "per_1000"):  # an interval is drawn as its value is
+        if main in (drawn or {}):
+            kinds.update({"ci_low": drawn[main], "ci_high": drawn[main]})
+    formats = {"count": "localized", "share": "%.1f%%", "per_1000": "%.1f", "minutes": "%.1f"}
+    config: dict = {}
+    for col in out.columns:
+        name = t(f"column.{col}", lang_)
+        kind = kinds.get(col)
+        if kind is None or col not in out or not pd.api.types.is_numeric_dtype(out[col]):
+            config[col] = st.column_config.Column(name if name != f"column.{col}" else col)
+            continue
+        if kind == "share":
+            out[col] = out[col] * 100
+        elif kind == "count":
+            out[col] = out[col].round().astype("Int64")
+        config[col] = st.column_config.NumberColumn(name, format=formats[kind])
+    return out, config
 
 
 def _escape_md(text: str) -> str:
@@ -469,8 +539,11 @@ def chart_notes(text: ChartText) -> None:
 
 
 def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
-                description: str, key: str, on_select: Callable | None = None):
-    """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative."""
+                description: str, key: str, on_select: Callable | None = None,
+                drawn: dict[str, str] | None = None):
+    """Draw a chart with PNG, SVG and CSV downloads, its data table and a text alternative.
+    `drawn` names the frame's value columns and their kind (share, per_1000, minutes,
+    count): the CSV and the data table give each as drawn beside its exact value."""
     kwargs = {}
     if on_select is not None:
         kwargs = dict(on_select=on_select, selection_mode="pick")
@@ -488,11 +561,12 @@ def chart_block(chart: dict, frame: pd.DataFrame, text: ChartText, stem: str,
     row.download_button("SVG", data=lambda: export.to_svg(chart), file_name=f"{stem}.svg",
                         mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
     shown = view()  # the download runs outside the script run, where no session state is
-    row.download_button("CSV", data=lambda: export.to_csv(csv_frame(frame, shown), text),
+    row.download_button("CSV", data=lambda: export.to_csv(csv_frame(frame, shown, drawn), text),
                         file_name=f"{stem}.csv",
                         mime="text/csv", key=f"{key}_csv", on_click="ignore")
     with st.expander(tr("chart.data_table")):
-        st.dataframe(frame, hide_index=True)
+        table, config = table_frame(frame, shown, drawn)
+        st.dataframe(table, hide_index=True, column_config=config)
     with st.expander(tr("chart.text_alternative")):
         st.write(description)
     return event

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
+from outcomes.locate import find_my_district
 from outcomes.metrics import METRICS, format_value
 
 v = ui.view()
@@ -27,7 +28,7 @@ for _, d in geo.iterrows():
     places.append({"district": d["district"], "name": ui.district_label(d["district"], v.lang), "value": value,
                    "status": status, "value_text": shown,
                    "label_lon": d["label_lon"], "label_lat": d["label_lat"]})
-    frame_rows.append({"district": d["district"], "value": value, "shown": shown,
+    frame_rows.append({"district": d["district"], "value": value,
                        "numerator": None if r is None else r["numerator"],
                        "denominator": None if r is None else r["denominator"],
                        "ci_low": None if r is None else r["ci_low"],
@@ -71,9 +72,10 @@ description = ui.describe(title + " · " + subtitle,
 left, right = st.columns([3, 2], gap="large")
 with left:
     ui.chart_block(chart, frame, text, f"map_{metric}_{v.period}", description, key="map_chart",
-                   on_select=_picked)
+                   on_select=_picked, drawn={"value": m.kind})
 with right:
     st.caption(ui.tr("map.pick_hint"))
+    find_my_district(ui.shared_query("district_geometry"), v.lang)
     if v.district != "all":
         row = ui.one_row(metric, v)
         st.subheader(ui.district_label(v.district, v.lang))

@@ -42,7 +42,8 @@ def draw(d: pd.DataFrame, kind: str, title: str, caveat: str, value_title: str, 
                    text, stem,
                    ui.describe(title, [(f"{r.label}, {r.series_label}",
                                         charts.hidden_label(r.status, ui.tr("oc.value_per_1000", value=f"{r.value:.1f}"), v.lang))
-                                       for r in d.itertuples()]), key=key)
+                                       for r in d.itertuples()]), key=key,
+                   drawn={"per_1000": "per_1000", "standardized_per_1000": "per_1000"})
 
 
 oc = ui.query("outcomes_by_responder", v)

@@ -60,7 +60,8 @@ else:
     ui.chart_block(chart, frame, text, f"police_baseline_districts_{v.period}",
                    ui.describe(title, [(f"{r.label}, {r.series_label}",
                                         charts.hidden_label(r.status, count(r.value), v.lang))
-                                       for r in d.itertuples()]), key="bl_districts")
+                                       for r in d.itertuples()]), key="bl_districts",
+                   drawn={"calls": "count"})
     st.caption(ui.tr("bl.estimate_note"))
     if not pilot_here:
         st.caption(ui.tr("bl.no_pilot_period", period=period))
@@ -91,7 +92,8 @@ if len(divisions):  # none: the baseline has no data for this period (said above
     ui.chart_block(chart, d.drop(columns=["label"]).rename(columns={"value": "calls"}), text,
                    f"police_baseline_divisions_{v.period}",
                    ui.describe(title, [(r.label, charts.hidden_label(r.status, count(r.value), v.lang))
-                                       for r in d.itertuples()]), key="bl_divisions")
+                                       for r in d.itertuples()]), key="bl_divisions",
+                   drawn={"calls": "count"})
     not_served = [x for x in d["division"] if x not in served]
     st.markdown(ui.tr("bl.not_reached", day=day or "–", n=len(not_served),
                       names=", ".join(not_served) if not_served else "–"))

@@ -50,7 +50,7 @@ if len(by_responder):
     frame = by_responder[["responder_type", *QUARTILES, "valid_intervals", "status"]]
     ui.chart_block(chart, frame, text, f"response_times_{interval}_{v.period}",
                    ui.describe(title, [(r.label, _spread(r)) for r in by_responder.itertuples()]),
-                   key="rt_responder")
+                   key="rt_responder", drawn={q: "minutes" for q in QUARTILES})
 else:
     st.info(ui.tr("value.not_published"))
 
@@ -90,7 +90,8 @@ if len(d):
     ui.chart_block(chart_d, d[["district", "value", "status", "valid_intervals"]].rename(
         columns={"value": "median_minutes"}), text_d, f"response_times_by_district_{interval}_{v.period}",
         ui.describe(title_d, [(r.label, charts.hidden_label(r.status, f"{r.value:.1f} min", v.lang))
-                              for r in d.itertuples()]), key="rt_district")
+                              for r in d.itertuples()]), key="rt_district",
+        drawn={"median_minutes": "minutes"})
 else:
     st.info(ui.tr("value.not_published"))
 st.subheader(ui.tr("rt.hour_band_title"))
@@ -120,7 +121,8 @@ if v.period_type in ("year", "fiscal_year", "pilot_to_date"):
             f"response_times_by_hour_band_{interval}_{v.period}",
             ui.describe(title_h, [(f"{r.label}, {r.series_label}",
                                    charts.hidden_label(r.status, f"{r.value:.1f} min", v.lang))
-                                  for r in hb.itertuples()]), key="rt_hour_band")
+                                  for r in hb.itertuples()]), key="rt_hour_band",
+            drawn={"median_minutes": "minutes", "p90_minutes": "minutes"})
     else:
         st.info(ui.tr("value.not_published"))
 else:

@@ -35,7 +35,8 @@ if len(d):
     ui.chart_block(chart, frame, text, f"trend_{metric}_{v.district}",
                    ui.describe(title, [(f"{r.series_label} {r.period}",
                                         ui.value_text(metric, pd.Series(r._asdict())))
-                                       for r in d.itertuples()]), key="trend_chart")
+                                       for r in d.itertuples()]), key="trend_chart",
+                   drawn={"value": m.kind})
 else:
     st.info(ui.tr("value.not_published"))
 st.caption(ui.tr(f"metric.{metric}.definition"))

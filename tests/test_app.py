@@ -380,3 +380,28 @@ def test_a_spanish_page_shows_no_english_catalog_text(monkeypatch, app_public_fi
     shown = _shown_text(at)
     leaked = sorted(p for p in _english_only_phrases() if p in shown)
     assert not leaked, f"{page} in Spanish shows English: {leaked[:8]}"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("pages/overview.py", "pages/data_methods.py",
+                                                      "pages/district_brief.py")])
+def test_chart_data_tables_read_in_words(monkeypatch, app_public_file, page):
+    """Each chart's "Data table" in Spanish: every header from the catalog, codes in words
+    (no `civilian_team`, no `ok`), counts and values with a number format."""
+    at = _app(monkeypatch, app_public_file, lang="es", district="1")
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    headers = {v for k, v in messages("es").items() if k.startswith("column.")}
+    tables = [df for df in at.dataframe if '"label"' in df.proto.columns]
+    assert tables, f"{page}: no chart data table"
+    for df in tables:
+        config = json.loads(df.proto.columns)
+        for col in df.value.columns:
+            assert config.get(col, {}).get("label") in headers, (page, col, config.get(col))
+        for col in ("responder_type", "series", "status", "outcome", "event", "district"):
+            if col in df.value:
+                raw = {x for x in df.value[col].dropna() if "_" in str(x) or x in ("ok", "all", "few")}
+                assert not raw, (page, col, raw)
+        for col in ("value", "numerator", "denominator", "calls", "per_1000", "median_minutes"):
+            if col in config:
+                assert config[col].get("type_config", {}).get("format"), (page, col)

@@ -280,6 +280,10 @@ def test_chart_downloads(pages: Pages, app_server: Server) -> None:
     assert set(frame["district_label"]) == {t("place.city")}, set(frame["district_label"])
     assert data.decode().startswith(f"# {title}\n")
     assert set(frame["status"]) <= {"ok", "hidden", "few", "longer", "none"}
+    # beside each exact rate, the rate as the chart writes it
+    ok = frame[frame["status"] == "ok"]
+    assert len(ok) and list(ok["value_as_drawn"]) == [f"{x * 100:.1f}%" for x in ok["value"]]
+    assert set(frame.loc[frame["status"] != "ok", "value_as_drawn"]) <= {"hidden", "n<20", "longer periods", "–"}
 
 
 def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:

@@ -173,3 +173,57 @@ def test_on_a_phone_the_sidebar_closes_after_a_choice(pages: Pages, app_server: 
     box = sidebar.bounding_box()
     assert box is None or box["x"] + box["width"] <= 0, box
     assert page.locator("[data-testid=stMain] h1").first.is_visible()
+
+
+def _located(pages: Pages, server: Server, lon: float, lat: float) -> tuple[Page, list[bytes]]:
+    """The map page with the browser's location set to (lon, lat) and allowed, the button
+    pressed; what the browser sent the server over its websocket is kept."""
+    page = pages.new()
+    page.context.grant_permissions(["geolocation"], origin=server.url)
+    page.context.set_geolocation({"latitude": lat, "longitude": lon})
+    sent: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framesent", lambda payload: sent.append(payload if isinstance(payload, bytes) else payload.encode())))
+    open_page(page, server, "map")
+    page.get_by_role("button", name=t("locate.button")).click()
+    return page, sent
+
+
+def _district_shapes(db: Path) -> dict:
+    import json
+
+    import duckdb
+    from shapely.geometry import shape
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {d: shape(json.loads(g)) for d, g in
+                con.execute("select district, geometry_geojson from districts").fetchall()}
+
+
+def test_find_my_district_from_the_browsers_location(pages: Pages, app_server: Server) -> None:
+    """A resident who does not know their district: the browser's location, placed in the
+    districts in the browser; the page opens that district, and the location itself is
+    never sent to the server (only the district's number)."""
+    shapes = _district_shapes(app_server.db)
+    inside = shapes["9"].representative_point()
+    page, sent = _located(pages, app_server, inside.x, inside.y)
+    page.wait_for_url(lambda url: query_of(url).get("district") == ["9"])
+    settle(page)
+    assert page.get_by_text(t("locate.found", n="9")).is_visible()
+    assert page.get_by_role("heading", name="Council District 9").first.is_visible()
+    for coordinate in (f"{inside.y:.4f}", f"{inside.x:.4f}"):
+        assert not any(coordinate.encode() in frame for frame in sent), "the location reached the server"
+
+    # on a boundary between two districts: the page says so and points to the map
+    edge = shapes["4"].boundary.intersection(shapes["5"].boundary)
+    on_edge = edge.interpolate(0.5, normalized=True)
+    page, _ = _located(pages, app_server, on_edge.x, on_edge.y)
+    page.wait_for_url(lambda url: query_of(url).get("district", [""])[0] in ("4", "5"))
+    settle(page)
+    found = query_of(page.url)["district"][0]
+    other = "5" if found == "4" else "4"
+    assert page.get_by_text(t("locate.found_near", n=found, near=other)).is_visible()
+
+    # out at sea: no district, and the view is left as it was
+    page, _ = _located(pages, app_server, -118.75, 33.60)
+    page.get_by_text(t("locate.outside")).wait_for()
+    assert "district" not in query_of(page.url)
