@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -87,6 +88,9 @@ pages = [st.Page(f"pages/{path}.py", title=t(key, v.lang), url_path=path) for pa
 def home() -> None:
     """The address "/" opens the overview at its own address (/overview), so that the link
     a visitor copies for the first page works like every other page's."""
+    path = urlsplit(st.context.url or "").path.strip("/")
+    if path and path != "home":  # an address that is no page: Streamlit sent it here
+        st.session_state["_not_found"] = path
     st.switch_page(pages[0], query_params=v.to_params())
 
 
@@ -102,5 +106,8 @@ with st.sidebar:
     st.caption(t("sidebar.about", v.lang))
 ui.page_language(page.title)
 ui.banner()
+if page.url_path == "overview" and "_not_found" in st.session_state:
+    # in the visitor's language, in place of Streamlit's English dialog (ui.page_language)
+    st.warning(t("nav.not_found", v.lang, path="/" + st.session_state.pop("_not_found")))
 page.run()
 ui.sync_url(ui.view())

@@ -19,9 +19,13 @@ from outcomes.i18n import t
 
 WIDTH = 640
 FONT = "Liberation Sans, Arial, sans-serif"
+# Responder colours told apart with red-green and blue-yellow colour blindness as well
+# (tests/test_export.py simulates them, Machado et al. 2009): the co-response purple of
+# before looked like the police blue to a protanope (colour difference 7 against 30 or
+# more now); each bar colour has at least 3:1 contrast on white.
 COLORS = {
-    "civilian_team": "#1b7f79", "co_response": "#7b5ea7", "police": "#3b5b92",
-    "fire_ems": "#c8553d", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
+    "civilian_team": "#1b7f79", "co_response": "#b35c00", "police": "#3b5b92",
+    "fire_ems": "#a8325e", "phone": "#8a8a8a", "median": "#1b7f79", "p90": "#8cc7c2",
     "lapd_estimate": "#3b5b92", "served": "#1b7f79", "not_served": "#9a9a9a",
 }
 COVERAGE_STROKE = "#e07b00"
@@ -233,6 +237,32 @@ def _label_expr(labels: dict[str, str]) -> str:
     return json.dumps(labels) + "[datum.label] || datum.label"
 
 
+END_LABEL_PX = 13  # a name's height on the chart, with a little room
+
+
+def _end_label_offsets(d: pd.DataFrame, height: int) -> dict[str, float]:
+    """Vertical offsets in pixels for each line's end name, so that no two overlap: names
+    whose last points lie closer than a name's height (on a scale from zero, as drawn) are
+    spread evenly around where they would be."""
+    ok = d[d["status"] == "ok"].sort_values("month")
+    last = ok.groupby("series_label", sort=False).tail(1)
+    if last.empty:
+        return {}
+    top = max(float(ok["drawn"].max()), 0.0) or 1.0
+    bottom = min(float(ok["drawn"].min()), 0.0)
+    px = {r.series_label: (top - r.drawn) / (top - bottom) * height for r in last.itertuples()}
+    names = sorted(px, key=px.get)  # top of the chart first
+    placed: dict[str, float] = {}
+    for name in names:  # pushed down below the one above it when they would touch
+        y = px[name]
+        above = [placed[n] for n in placed]
+        if above and y < max(above) + END_LABEL_PX:
+            y = max(above) + END_LABEL_PX
+        placed[name] = y
+    shift = (sum(px.values()) - sum(placed.values())) / len(placed)  # keep them centred
+    return {name: round(placed[name] - px[name] + shift, 1) for name in names}
+
+
 def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
           milestones: pd.DataFrame | None = None,
           month_names: list[str] | None = None, height: int = 260) -> alt.VConcatChart:
@@ -254,7 +284,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
     # lines are named at their last shown point, not in a legend: a legend inside a
     # composed chart (the district brief) lands away from its lines
     color = alt.Color("series_label:N", title=None, sort=series, legend=None,
-                      scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#c8553d"][:len(series)]))
+                      scale=alt.Scale(domain=series, range=["#1b7f79", "#3b5b92", "#b35c00"][:len(series)]))
     tooltip = [alt.Tooltip("month:T", format="%Y-%m", title=t("chart.month", text.lang)),
                alt.Tooltip("series_label:N", title=""),
                alt.Tooltip("value_text:N", title=value_title)]
@@ -266,12 +296,16 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
         base.mark_line(strokeWidth=2).encode(
             x=x, y=alt.Y("drawn:Q", title=value_title, axis=alt.Axis(format=fmt, labelOverlap="greedy", labelSeparation=6)), color=color),
         base.mark_point(filled=True, size=30).encode(x=x, y=alt.Y("drawn:Q"), color=color, tooltip=tooltip),
-        base.transform_filter("datum.status == 'ok'").transform_window(
+    ]
+    # each line's name at its last shown point; names that would sit on one another are
+    # moved apart (one text layer per line, each with its own offset)
+    for name, dy in _end_label_offsets(d, height).items():
+        layers.append(base.transform_filter(
+            f"datum.status == 'ok' && datum.series_label == {json.dumps(name)}").transform_window(
             rank="rank()", sort=[alt.SortField("month", order="descending")], groupby=["series_label"]
         ).transform_filter("datum.rank == 1").mark_text(
-            align="left", dx=6, fontSize=10, font=FONT, fontWeight="bold"
-        ).encode(x=x, y=alt.Y("drawn:Q"), text=alt.Text("series_label:N"), color=color),
-    ]
+            align="left", dx=6, dy=dy, fontSize=10, font=FONT, fontWeight="bold"
+        ).encode(x=x, y=alt.Y("drawn:Q"), text=alt.Text("series_label:N"), color=color))
     if (d["status"] != "ok").any():  # an empty layer is an unlabelled image to a screen reader
         layers.append(base.transform_filter("datum.status != 'ok'").mark_tick(
             color="#777", thickness=2, size=10).encode(x=x, y=alt.value(height - 5), tooltip=tooltip))
@@ -292,7 +326,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
 def sparkline_svg(values: list[float | None], label: str, width: int = 240, height: int = 44,
                   color: str = "#1b7f79") -> str:
     """A small inline SVG trend: a line through shown periods, broken where a period is
-    hidden, each shown period a dot. Plain SVG (no chart library) so a page of thirteen
+    hidden (a grey mark on the baseline), each shown period a dot (larger when alone). Plain SVG (no chart library) so a page of thirteen
     draws at once; `label` is its text alternative."""
     shown = [v for v in values if v is not None]
     if len(shown) < 2:
@@ -316,12 +350,18 @@ def sparkline_svg(values: list[float | None], label: str, width: int = 240, heig
     lines = "".join(
         f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="'
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in r) + '"/>' for r in runs if len(r) > 1)
-    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{color}"/>'
-                   for p in pts if p for x, y in [p])
+    # a shown period between hidden ones is a larger dot, so it reads as a value, not a
+    # speck; each hidden period is a short grey mark on the baseline, so a gap reads as one
+    lone = {i for i, p in enumerate(pts) if p and (i == 0 or not pts[i - 1]) and (i == n - 1 or not pts[i + 1])}
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{2.8 if i in lone else 1.8}" fill="{color}"/>'
+                   for i, p in enumerate(pts) if p for x, y in [p])
+    gaps = "".join(f'<line x1="{4 + i * step:.1f}" x2="{4 + i * step:.1f}" y1="{height - 5}" '
+                   f'y2="{height - 1}" stroke="#8a8a8a" stroke-width="1.5"/>'
+                   for i, p in enumerate(pts) if p is None)
     safe = label.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
     return (f'<svg role="img" aria-label="{safe}" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-            f"<title>{safe}</title>{lines}{dots}</svg>")
+            f"<title>{safe}</title>{gaps}{lines}{dots}</svg>")
 
 
 def milestone_lines(milestones: pd.DataFrame) -> list[str]:

@@ -277,8 +277,23 @@ def page_language(title: str) -> None:
     reader picks its voice from `lang`)."""
     lang_ = lang()
     st.set_page_config(page_title=f"{title} · {t('app.name', lang_)}")
-    st.html(f"<script>document.documentElement.lang = {json.dumps(lang_)};{_PHONE_SIDEBAR}</script>",
-            unsafe_allow_javascript=True)
+    st.html(f"<script>document.documentElement.lang = {json.dumps(lang_)};{_PHONE_SIDEBAR}"
+            f"{_CLOSE_NOT_FOUND}</script>", unsafe_allow_javascript=True)
+
+
+# An address that is no page opens Streamlit's own "Page not found" dialog, in English and
+# over the page, before the overview. The overview says the same in the visitor's language
+# (dashboard.home), so that dialog is closed as it opens (its own Close button, so the page
+# behind it is not left hidden from screen readers). It is the only dialog the app has.
+_CLOSE_NOT_FOUND = """
+if (!window.__closeNotFound) {
+  window.__closeNotFound = true;
+  const close = () => document.querySelectorAll('.stDialog [role=dialog]').forEach((d) => {
+    if (/page not found/i.test(d.querySelector('h2')?.textContent || '')) d.querySelector('button[aria-label=Close]')?.click();
+  });
+  close();
+  new MutationObserver(close).observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 # On a phone the sidebar lies over the page: once a filter's option is picked, close it, so

@@ -44,7 +44,7 @@ for i, metric in enumerate(HEADLINE):
             trend_note += "" if complete else " " + ui.tr("overview.trend_gaps")
         else:
             trend_note = ui.tr("overview.trend_none")
-        st.caption(ui.detail_text(metric, row) + " · " + trend_note)
+        st.caption(" · ".join(x for x in (ui.detail_text(metric, row), trend_note) if x))
         st.caption(ui.tr(f"metric.{metric}.definition"))
 
 st.subheader(ui.tr("overview.unserved_title"))

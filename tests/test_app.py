@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from outcomes.i18n import messages
+from outcomes.i18n import label, messages
 from outcomes import settings
 from outcomes.metrics import HEADLINE, METRICS, format_value
 
@@ -226,6 +226,8 @@ def test_response_time_and_outcome_tables_are_the_public_files(monkeypatch, app_
                         "from response_times where period_type = 'year' and period = '2025' and "
                         "district = 'all' and call_type_group = 'all' and interval = 'dispatch_to_scene'",
                         [])
+    # the data table writes codes in words
+    want["responder_type"] = [label("responder", r) for r in want["responder_type"]]
     merged = drawn.merge(want, on="responder_type", suffixes=("", "_public"))
     assert len(merged) == len(want) > 0
     for c in ("p25_minutes", "median_minutes", "p75_minutes", "p90_minutes"):
@@ -237,11 +239,13 @@ def test_response_time_and_outcome_tables_are_the_public_files(monkeypatch, app_
     want = _public_rows(app_public_file,
                         "select responder_type, outcome, per_1000 from outcomes where period_type = 'year' "
                         "and period = '2025' and district = 'all' and call_type_group = 'all'", [])
+    want["responder_type"] = [label("responder", r) for r in want["responder_type"]]
+    want["outcome"] = [label("outcome", o) for o in want["outcome"]]
     merged = drawn.merge(want, on=["responder_type", "outcome"], suffixes=("", "_public"))
     assert len(merged) == len(drawn) > 0
     assert (merged["per_1000"].fillna(-1) == merged["per_1000_public"].fillna(-1)).all()
     hidden = merged[merged["per_1000_public"].isna()]
-    assert (hidden["status"] != "ok").all()  # drawn as "hidden" / "n<20", never a bar
+    assert (hidden["status"] != messages("en")["column.status_ok"]).all()  # "hidden" / "n<20", never a bar
 
 
 @pytest.mark.parametrize("responder", ["co_response", "police", "fire_ems", "phone"])
@@ -264,19 +268,26 @@ def test_police_baseline_page_shows_the_public_files_figures(monkeypatch, app_pu
     est = _public_rows(app_public_file,
                        "select district, calls_estimate from police_baseline_district where "
                        "period_type = 'year' and period = '2025' and call_type_group = 'pilot_types'", [])
-    lapd = by_district[by_district.series == "lapd_estimate"].merge(est, on="district")
+    # the table behind the chart writes codes in words
+    from outcomes.i18n import t
+    words = {"district": lambda d: t("place.district", n=d), "lapd": t("bl.series_lapd"),
+             "civilian_team": label("responder", "civilian_team"), "ok": t("column.status_ok")}
+    est["district"] = est["district"].map(words["district"])
+    lapd = by_district[by_district.series == words["lapd"]].merge(est, on="district")
     assert len(lapd) == 15
     assert (lapd["calls"].fillna(-1) == lapd["calls_estimate"].fillna(-1)).all()
-    assert lapd["estimate"].all()  # marked as estimates in the table behind the chart
+    assert (lapd["estimate"] == t("column.yes")).all()  # marked as estimates
     civ = _public_rows(app_public_file,
                        "select district, responses as calls from responses where period_type = 'year' and "
                        "period = '2025' and call_type_group = 'all' and "
                        "responder_type = 'civilian_team' and district in "
                        "(select district from districts)", [])
-    teams = by_district[by_district.series == "civilian_team"].merge(
+    civ["district"] = civ["district"].map(words["district"])
+    teams = by_district[by_district.series == words["civilian_team"]].merge(
         civ, on="district", how="left", suffixes=("", "_public"))
+    assert len(teams) == 15
     assert (teams["calls"].fillna(-1) == teams["calls_public"].fillna(0).where(
-        teams["status"] == "ok", -1)).all()
+        teams["status"] == words["ok"], -1)).all()
     div = _public_rows(app_public_file,
                        "select division, calls from police_baseline where period_type = 'year' "
                        "and period = '2025' and call_type_group = 'pilot_types' and division not in "
@@ -285,7 +296,7 @@ def test_police_baseline_page_shows_the_public_files_figures(monkeypatch, app_pu
     assert len(merged) == 21
     assert (merged["calls"].fillna(-1) == merged["calls_public"].fillna(-1)).all()
     # divisions the pilot serves at the end of 2025, and the ones it does not reach yet
-    served = set(by_division.loc[by_division.coverage == "served", "division"])
+    served = set(by_division.loc[by_division.coverage == t("bl.served"), "division"])
     cov = _public_rows(app_public_file,
                        "select distinct division from pilot_coverage where span_start <= '2025-12-31' "
                        "and (span_end = '' or span_end > '2025-12-31')", [])

@@ -74,6 +74,10 @@ def open_page(page: Page, server: Server, path: str, query: str = "") -> None:
 def assert_no_page_not_found(page: Page) -> None:
     assert page.get_by_text("Page not found", exact=True).count() == 0, \
         f"{page.url}: Streamlit did not find the page and ran the default page instead"
+    # the app closes that dialog and says so itself, in the visitor's language
+    for lang in ("en", "es"):
+        notice = t("nav.not_found", lang).split("{path}")[0]
+        assert page.get_by_text(notice).count() == 0, f"{page.url}: the app found no such page"
 
 
 def assert_no_exception(page: Page) -> None:

@@ -117,6 +117,20 @@ def test_the_overview_has_its_own_address(pages: Pages, app_server: Server) -> N
     assert page.locator("[role=dialog]").count() == 0
 
 
+def test_an_address_that_is_no_page(pages: Pages, app_server: Server) -> None:
+    """A mistyped address opens the overview with a notice in the visitor's language, and
+    no dialog in English over it."""
+    page = pages.new()
+    page.goto(f"{app_server.url}/no-such-page?lang=es")
+    page.wait_for_url(lambda url: urlsplit(url).path == "/overview")
+    settle(page)
+    page.get_by_text(t("nav.not_found", "es", path="/no-such-page")).wait_for()
+    page.wait_for_timeout(1000)  # the dialog opens after the first run
+    assert page.locator("[role=dialog]").count() == 0, page.locator("[role=dialog]").all_inner_texts()
+    assert page.locator("[data-testid=stMain] h1").first.inner_text() == t("overview.title", "es")
+    assert query_of(page.url) == {"lang": ["es"]}, page.url
+
+
 def test_page_links_carry_the_view(pages: Pages, app_server: Server) -> None:
     """Each page link's address holds the view, so a page opened in a new tab shows the same
     district and language; opening one in a fresh browser does."""
