@@ -184,7 +184,9 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
               axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
                             labelLineHeight=14, labelPadding=6))
     base = alt.Chart()
-    size = dict(width=WIDTH - 230, height=max(60, 40 * len(d)))
+    # two lines of label per row, with room between rows (the page fits the whole chart,
+    # axis included, into this height)
+    size = dict(width=WIDTH - 230, height=40 + 52 * len(d))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("p25_minutes:Q", title=t("chart.p25", text.lang), format=".1f"),
                alt.Tooltip("median_minutes:Q", title=t("chart.median", text.lang), format=".1f"),
@@ -308,7 +310,7 @@ def trend(df: pd.DataFrame, text: ChartText, kind: str, value_title: str,
         ).encode(x=x, y=alt.Y("drawn:Q"), text=alt.Text("series_label:N"), color=color))
     if (d["status"] != "ok").any():  # an empty layer is an unlabelled image to a screen reader
         layers.append(base.transform_filter("datum.status != 'ok'").mark_tick(
-            color="#777", thickness=2, size=10).encode(x=x, y=alt.value(height - 5), tooltip=tooltip))
+            orient="vertical", color="#555", thickness=3, size=14).encode(x=x, y=alt.datum(0), tooltip=tooltip))  # on the axis
     if milestones is not None and len(milestones):
         # numbered markers; the numbers are explained in the footer (see milestone_lines)
         m = milestones.assign(date=milestones["date"].astype(str),
