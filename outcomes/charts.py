@@ -459,6 +459,9 @@ def hatch_lines(features: list[dict], step: float = HATCH_STEP_DEG) -> list[dict
     return out
 
 
+LEGEND_PX = 160  # the map legend's height: title and a 130 px ramp
+
+
 def choropleth(features: list[dict], text: ChartText, kind: str, value_title: str,
                selected: str | None = None, selectable: bool = False,
                coverage: list[dict] | None = None,
@@ -489,8 +492,16 @@ def choropleth(features: list[dict], text: ChartText, kind: str, value_title: st
                                      scale=alt.Scale(scheme={"name": "tealblues", "extent": [0.3, 1]},
                                                      zero=True,
                                                      **({"domain": [0, 1]} if kind == "share" else {})),
-                                     legend=alt.Legend(format=fmt, orient="bottom", direction="horizontal",
-                                                       gradientLength=240, titleLimit=300, tickCount=5,
+                                     # the legend sits beside the districts, in the map's
+                                     # south-west corner (the ocean off Venice and San Pedro,
+                                     # empty at any width the map is fitted to)
+                                     # (placed by coordinates: "bottom-left" puts it at
+                                     # the top in the export, where the map is one view of
+                                     # a vconcat)
+                                     legend=alt.Legend(format=fmt, orient="none", legendX=2,
+                                                       legendY=height - LEGEND_PX,
+                                                       direction="vertical", gradientLength=130,
+                                                       titleLimit=160, tickCount=5,
                                                        labelOverlap="greedy")),
                      tooltip=tooltip)
              .project(type="mercator"))

@@ -479,7 +479,7 @@ def test_clicking_a_district_on_the_map_opens_it(pages: Pages, app_server: Serve
     open_page(page, app_server, "map")
     box = page.locator(".vega-embed").first.bounding_box()
     assert box, "the map did not draw"
-    # the chart is the map (520 px tall, centred in its column) and its legend under it
+    # the chart is the map (520 px tall, centred in its column), its legend in the south-west corner
     for fx, fy in ((0.45, 0.30), (0.50, 0.45), (0.40, 0.25)):  # the valley, the middle
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + 520 * fy)
         try:
