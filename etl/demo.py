@@ -39,7 +39,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from etl.divisions import DIVISIONS
-from etl.schema import ALLOWED_VALUES
+from etl.schema import ALLOWED_VALUES, SCREEN_OUT_REASONS
 from etl.sources import BUILTIN_DIR, ConfigError, Mapping, load_mapping
 
 # --------------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ DISPOSITIONS = ALLOWED_VALUES["disposition"]
 UNKNOWN_CODE = len(DISPOSITIONS)  # a value no mapping knows: the pipeline must quarantine it
 UNSERVED = ALLOWED_VALUES["unserved_reason"]
 (U_NO_UNIT, U_HOURS, U_AREA, U_CANCELLED, U_REDIRECTED, U_OTHER) = range(6)
-SCREEN_REASONS = ("weapon_reported", "violence_in_progress", "medical_emergency", "other")
+SCREEN_REASONS = SCREEN_OUT_REASONS  # weapon, violence, medical, other
 S_WEAPON, S_VIOLENCE, S_MEDICAL, S_OTHER = range(4)
 FORCE_TYPES = ("bodily_force", "taser", "oc_spray", "less_lethal_projectile", "firearm",
                "physical_restraint")

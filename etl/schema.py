@@ -46,6 +46,11 @@ ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Why a call did not pass the dispatch screen, as published (the eligibility funnel). The
+# field stays free text on input: a provider's other wording is published as "other", a
+# missing reason as "not_recorded" (etl/sql/universe.sql spells this list out too).
+SCREEN_OUT_REASONS = ("weapon_reported", "violence_in_progress", "medical_emergency", "other")
+
 PUBLIC_ORIGINS = ("911", "988", "non_emergency")
 
 TRUE_WORDS = ("true", "1", "yes", "t", "y")

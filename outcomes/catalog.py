@@ -19,7 +19,8 @@ from dataclasses import dataclass
 TEXT_DIMENSIONS = {
     "period_type", "period", "district", "call_type_group", "responder_type", "item",
     "unserved_reason", "involvement", "event", "outcome", "interval", "call_origin",
-    "hour_of_day", "weekday", "comparison", "hour_band", "division",
+    "hour_of_day", "weekday", "comparison", "hour_band", "division", "node", "parent_node",
+    "node_kind",
 }
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
@@ -66,7 +67,21 @@ TABLES: tuple[Table, ...] = (
     Table("unserved", "Eligible calls not answered by a civilian team, by reason",
           "period_type,period,district,call_type_group,unserved_reason", "calls",
           "Eligible calls (as for coverage) answered by any other responder or none.",
-          "The reason recorded by dispatch; 'not_recorded' where none was given."),
+          "The reason recorded by dispatch; 'not_recorded' where none was given. The reasons "
+          "are printed citywide for years, fiscal years and pilot to date, and by district and "
+          "call type for pilot to date; the 'all' row wherever the coverage rate is."),
+    Table("eligibility_funnel", "Eligibility funnel: from every call to a civilian team's answer",
+          "period_type,period,district,call_type_group,node",
+          "calls,share_of_parent,share_of_parent_ci_low,share_of_parent_ci_high",
+          PUBLIC_UNIVERSE,
+          "Each step (node_kind 'stage') splits the stage before (parent_node) into the calls "
+          "that went on and those that dropped out there ('drop_off'), a drop-off further by "
+          "its recorded reason ('reason'; 'not_recorded' where none was given): calls -> in "
+          "the pilot area -> in its hours -> screen recorded -> eligible (passed the screen) -> "
+          "answered by a civilian team. share_of_parent: calls / the parent's calls, 95% Wilson "
+          "interval. Eligible, answered and not-answered calls are those of the coverage and "
+          "unserved tables. Printed citywide and by call type for every period, by district "
+          "for quarters and longer, where the eligible calls are shown."),
     Table("workload_share", "Civilian share of crisis calls handled (police workload taken on)",
           "period_type,period,district,call_type_group",
           "handled_calls,civilian_team_calls,co_response_calls,police_calls,workload_share,"

@@ -205,6 +205,27 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     return finish(alt.layer(*layers, data=d, **size), text)
 
 
+def funnel(df: pd.DataFrame, text: ChartText, value_title: str) -> alt.VConcatChart:
+    """The eligibility funnel: one bar per step (column `label`, its calls `value`), its
+    figures (`value_text`: the count and its share of the step before, or why it is not
+    shown) on a second line under the step's name, so the bars keep the whole width on a
+    phone. df: label, value, status, value_text."""
+    d = df.copy()
+    d["drawn"] = d["value"].where(d["status"] == "ok")
+    order = list(d["label"])
+    lines = {lab: [lab, txt] for lab, txt in zip(d["label"], d["value_text"])}
+    y = alt.Y("label:N", sort=order, title=None,
+              axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
+                            labelLineHeight=14, labelPadding=6, labelLimit=260))
+    tooltip = [alt.Tooltip("label:N", title=value_title), alt.Tooltip("value_text:N", title="")]
+    bars_ = alt.Chart().mark_bar(size=22, color="#1b7f79").encode(
+        y=y, x=alt.X("drawn:Q", title=value_title,
+                     axis=alt.Axis(format=",.0f", labelOverlap="greedy", labelSeparation=8,
+                                   tickCount=4)),
+        tooltip=tooltip)
+    return finish(alt.layer(bars_, data=d, width=WIDTH - 230, height=40 + 44 * len(d)), text)
+
+
 def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                  value_title: str, series_title: str, highlight: str | None = None) -> alt.VConcatChart:
     """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""

@@ -155,6 +155,21 @@ def unserved(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
                district=view.district, call_type_group=view.group_for_query)
 
 
+def funnel(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
+    """The eligibility funnel of the view's slice in reading order (empty in a public file
+    from before the funnel was published). Universe: public-initiated calls of the pilot's
+    call types; each node's status as for every published count."""
+    if not con.execute("select count(*) from duckdb_tables() where table_name = 'eligibility_funnel'"
+                       ).fetchone()[0]:
+        return pd.DataFrame(columns=["step", "node", "parent_node", "node_kind", "calls",
+                                     "calls_flag", "share_of_parent", "share_of_parent_ci_low",
+                                     "share_of_parent_ci_high", "unstable", "rate_flag", "status"])
+    df = _df(con, "funnel", period_type=view.period_type, period=view.period,
+             district=view.district, call_type_group=view.group_for_query)
+    df["status"] = [status(c, c, c, False, f) for c, f in zip(df["calls"], df["calls_flag"])]
+    return df.reset_index(drop=True)
+
+
 def response_times(con: duckdb.DuckDBPyConnection, view: View,
                    every_district: bool = False) -> pd.DataFrame:
     """Universe: calls answered by each responder type (dispatch to scene where dispatched)."""

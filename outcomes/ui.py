@@ -410,7 +410,7 @@ def _choropleth(places: list[dict], text: ChartText, kind: str, value_title: str
 BUILDERS: dict[str, Callable[..., alt.TopLevelMixin | charts_mod.WithDatasets]] = {
     "bars": charts_mod.bars, "grouped_bars": charts_mod.grouped_bars,
     "distribution": charts_mod.distribution, "trend": charts_mod.trend,
-    "choropleth": _choropleth, "heatmap": charts_mod.heatmap,
+    "choropleth": _choropleth, "heatmap": charts_mod.heatmap, "funnel": charts_mod.funnel,
     "brief_trend": brief_mod.trend_chart,
 }
 
@@ -476,6 +476,9 @@ def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None)
         "call_type_group": lambda x: label("group", x, v.lang),
         "responder_type": lambda x: label("responder", x, v.lang),
         "series": lambda x: series_label(x, v.lang),
+        "node": lambda x: t(f"funnel.node.{x}", v.lang),
+        "parent_node": lambda x: t(f"funnel.node.{x}", v.lang) if x else "",
+        "node_kind": lambda x: t(f"funnel.kind.{x}", v.lang),
     }
     for col, name in labellers.items():
         if col in out and f"{col}_label" not in out:
@@ -514,6 +517,9 @@ def table_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = Non
         "coverage": lambda x: t(f"bl.{x}", lang_),
         "status": lambda x: _status_text(x, lang_),
         "calls_flag": lambda x: _status_text(x, lang_),
+        "node": lambda x: t(f"funnel.node.{x}", lang_),
+        "parent_node": lambda x: t(f"funnel.node.{x}", lang_) if x else "",
+        "node_kind": lambda x: t(f"funnel.kind.{x}", lang_),
     }
     for col, word in words.items():
         if col in out:

@@ -4,7 +4,7 @@ denominator, 95% interval and one-line definition."""
 import streamlit as st
 
 from outcomes import charts, ui
-from outcomes.i18n import label
+from outcomes import funnel as funnel_ui
 from outcomes.metrics import HEADLINE
 
 v = ui.view()
@@ -47,19 +47,13 @@ for i, metric in enumerate(HEADLINE):
         st.caption(" · ".join(x for x in (ui.detail_text(metric, row), trend_note) if x))
         st.caption(ui.tr(f"metric.{metric}.definition"))
 
-st.subheader(ui.tr("overview.unserved_title"))
-unserved = ui.query("unserved", v)
-if len(unserved):
-    st.dataframe(
-        unserved.assign(
-            reason=[label("unserved", r, v.lang) for r in unserved["unserved_reason"]],
-            shown=[ui.count_text(n) for n in unserved["calls"]],
-        )[["reason", "shown"]].rename(columns={"reason": ui.tr("overview.reason"),
-                                                "shown": ui.tr("overview.calls")}),
-        hide_index=True)
+st.subheader(ui.tr("funnel.title"))
+st.caption(ui.tr("funnel.intro"))
+funnel = ui.query("funnel", v)
+if len(funnel) and (funnel["node"] == "calls").any():
+    funnel_ui.section(funnel, v)
 else:
-    st.caption(ui.tr("value.not_published"))
-st.caption(ui.tr("overview.unserved_note"))
+    st.info(ui.tr("funnel.not_published"))
 
 st.subheader(ui.tr("overview.repeat_title"))
 st.caption(ui.tr("metric.repeat_contact.definition"))

@@ -7,7 +7,8 @@ cell of every table by what it counts, and writes down every linear relation it 
 - periods: a quarter, year, fiscal year and pilot to date are the sum of their months
   (the `periods` table gives each period's months);
 - places and call types: each table's 'all' row is the sum of its parts;
-- items: eligible = served + not served; not served = its reasons; handled = civilian
+- items: eligible = served + not served; not served = its reasons; the funnel's calls =
+  outside the pilot area + in it, and so on down to screened = screened out + eligible; handled = civilian
   team + co-response + police; each responder's responses = its dispositions = events
   recorded + not recorded = its intervals' states; recorded = events + no event; calls by
   hour add up to the city's responses; the police baseline's group and division trees;
@@ -122,6 +123,19 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
         k = tuple(getattr(r, c) for c in base)
         name = "unserved" if r.unserved_reason == ALL else f"unserved:{r.unserved_reason}"
         add(name, (name,) + k, r.calls, getattr(r, "calls_flag", None), in_den=name == "unserved")
+    # the eligibility funnel: its eligible, answered and not-answered calls and their
+    # reasons are the coverage and unserved tables' counts (one unknown each)
+    same = {"eligible": "eligible", "served": "served", "unserved": "unserved"}
+    for r in table("eligibility_funnel").itertuples():
+        k = tuple(getattr(r, c) for c in base)
+        node = r.node
+        if node in same:
+            name = same[node]
+        elif node.startswith("unserved_"):
+            name = "unserved:" + node.removeprefix("unserved_")
+        else:
+            name = f"fn:{node}"
+        add(name, (name,) + k, r.calls, r.calls_flag, den=node == "calls", in_den=True)
     for r in table("workload_share").itertuples():
         k = tuple(getattr(r, c) for c in base)
         add("handled", ("handled",) + k, r.handled_calls, getattr(r, "handled_calls_flag", None), den=True)
@@ -216,6 +230,11 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
                 s.eq(k, ps)
 
     item("eligible", ["served", "unserved"])
+    item("fn:calls", ["fn:outside_pilot_area", "fn:in_area"])
+    item("fn:in_area", ["fn:outside_pilot_hours", "fn:in_hours"])
+    item("fn:in_hours", ["fn:screen_not_recorded", "fn:screened"])
+    item("fn:screened", ["fn:screened_out", "eligible"])
+    item("fn:screened_out", sorted(f for f in families if f.startswith("fn:screened_out_")))
     reasons = sorted(f for f in families if f.startswith("unserved:"))
     item("unserved", reasons)
     item("handled", ["wl:civilian_team", "wl:co_response", "wl:police"])
@@ -242,7 +261,7 @@ def group_of(key) -> str:
     """Which table family a key's count belongs to (the attack is run family by family,
     each with the responses it shares)."""
     name = key[0]
-    if name in ("eligible", "served", "unserved") or name.startswith("unserved:"):
+    if name in ("eligible", "served", "unserved") or name.startswith(("unserved:", "fn:")):
         return "coverage"
     if name == "handled" or name.startswith("wl:"):
         return "workload"

@@ -416,3 +416,38 @@ def test_chart_data_tables_read_in_words(monkeypatch, app_public_file, page):
         for col in ("value", "numerator", "denominator", "calls", "per_1000", "median_minutes"):
             if col in config:
                 assert config[col].get("type_config", {}).get("format"), (page, col)
+
+
+def test_overview_funnel_is_the_public_files(monkeypatch, app_public_file):
+    """The overview's funnel: every step's count as the public file holds it, in words, a
+    hidden one never drawn as a number; the biggest drop-off named from shown shares; each
+    drop-off's reasons listed, "not recorded" as its own reason."""
+    at = _app(monkeypatch, app_public_file)
+    at.run()
+    assert not at.exception
+    want = _public_rows(app_public_file,
+                        "select node, calls, share_of_parent from eligibility_funnel where "
+                        "period_type = 'pilot_to_date' and district = 'all' and call_type_group = 'all'",
+                        [])
+    assert len(want) >= 20
+    table = next(d.value for d in at.dataframe if "share_of_parent" in d.value.columns)
+    by_word = {EN[f"funnel.node.{n}"]: n for n in want["node"]}
+    assert set(table["node"]) == set(by_word)  # every node, in words
+    merged = table.assign(code=table["node"].map(by_word)).merge(want, left_on="code",
+                                                                  right_on="node", suffixes=("", "_public"))
+    assert (merged["calls"].fillna(-1) == merged["calls_public"].fillna(-1)).all()
+    # the share as drawn (percent), the exact value in the CSV
+    shown = merged[merged["share_of_parent_public"].notna()]
+    assert len(shown) and ((shown["share_of_parent"] - shown["share_of_parent_public"] * 100).abs() < 1e-9).all()
+    drops = next(d.value for d in at.dataframe if EN["funnel.col.dropped"] in d.value.columns)
+    reasons = set(drops[EN["funnel.col.dropped"]])
+    assert EN["funnel.node.outside_pilot_area"] in reasons
+    assert "– " + EN["funnel.node.unserved_not_recorded"] in reasons
+    for cell in drops[EN["funnel.col.calls"]]:
+        assert cell == EN["value.mark_hidden"] or cell == "–" or cell.replace(",", "").isdigit()
+    drop = want[want["node"].isin(["outside_pilot_area", "outside_pilot_hours", "screen_not_recorded",
+                                   "screened_out", "unserved"]) & want["share_of_parent"].notna()]
+    top = drop.loc[drop["share_of_parent"].idxmax()]
+    sentence = EN["funnel.biggest_drop"].split(":")[0]
+    said = [m.value for m in at.markdown if sentence in m.value]
+    assert said and f"{top['share_of_parent'] * 100:.1f}%" in said[0]

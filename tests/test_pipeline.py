@@ -218,6 +218,59 @@ def test_coverage_matches_independent_count(demo_run, truth):
         _check_count(row.eligible_calls, row.eligible_calls_flag, len(g))
 
 
+def test_funnel_matches_independent_count(demo_run, truth):
+    """Every step of the eligibility funnel, counted here from the warehouse's records with
+    the definitions written out again: shown counts equal the truth, hidden ones are truly
+    non-zero, a share is calls over the stage before, and no stage is missing."""
+    from etl.schema import SCREEN_OUT_REASONS
+    fn = _public(demo_run, "eligibility_funnel")
+    months = _months_of(truth, demo_run["config"])
+    cov = _public(demo_run, "coverage")
+    u = truth[truth["universe"] & truth["pilot_month"]].copy()
+    in_area = np.zeros(len(u), bool)
+    day = u["received_hour"].dt.date
+    cfg = demo_run["config"]
+    spans = list(cfg.coverage)
+    for i, span in enumerate(spans):
+        end = spans[i + 1].start if i + 1 < len(spans) else date(9999, 1, 1)
+        active = (day >= span.start) & (day < end)
+        in_area |= (active & u["lapd_division"].isin(span.divisions)
+                    & (u["location_status"] != "outside_city")).to_numpy()
+    in_hours = u["in_area_hours"].to_numpy()
+    screened = in_hours & u["eligible"].notna().to_numpy()
+    out = screened & (u["eligible"] == False).to_numpy()  # noqa: E712
+    reason = u["screen_out_reason"].where(u["screen_out_reason"].isin(SCREEN_OUT_REASONS), "other")
+    reason = reason.where(u["screen_out_reason"].notna(), "not_recorded")
+    masks = {"calls": np.ones(len(u), bool), "in_area": in_area, "outside_pilot_area": ~in_area,
+             "in_hours": in_hours, "outside_pilot_hours": in_area & ~in_hours,
+             "screened": screened, "screen_not_recorded": in_hours & ~screened,
+             "screened_out": out, "eligible": u["is_eligible"].to_numpy(),
+             **{f"screened_out_{r}": out & (reason == r).to_numpy()
+                for r in (*SCREEN_OUT_REASONS, "not_recorded")}}
+    rows = fn[(fn.call_type_group == "all") & fn.node.isin(masks)]
+    checked = shown_share = 0
+    for row in rows.itertuples():
+        sel = u[masks[row.node]]
+        sel = _in_cell(sel, months, row.period, row.district)
+        _check_count(row.calls, row.calls_flag, len(sel))
+        checked += row.calls_flag == ""
+        if row.node != "calls" and row.rate_flag == "":
+            parent = rows[(rows.period == row.period) & (rows.district == row.district)
+                          & (rows.node == row.parent_node)].iloc[0]
+            assert row.share_of_parent == pytest.approx(row.calls / parent.calls)
+            shown_share += 1
+    assert checked >= 100 and shown_share >= 50
+    # the same eligible calls as the coverage table, with the same mark
+    both = fn[fn.node == "eligible"].merge(cov, on=["period_type", "period", "district",
+                                                    "call_type_group"])
+    assert len(both) and (both["calls_flag"] == both["eligible_calls_flag"]).all()
+    assert (both["calls"].fillna(-1) == both["eligible_calls"].fillna(-1)).all()
+    # every step of the city's pilot to date is there, in order
+    city = fn[(fn.period == "pilot_to_date") & (fn.district == "all") & (fn.call_type_group == "all")]
+    assert list(city[city.node_kind == "stage"]["node"]) == [
+        "calls", "in_area", "in_hours", "screened", "eligible", "served"]
+
+
 def test_workload_share_matches(demo_run, truth):
     ws = _public(demo_run, "workload_share")
     months = _months_of(truth, demo_run["config"])

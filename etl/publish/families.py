@@ -27,6 +27,7 @@ import pandas as pd
 
 from etl.publish import grid as g
 from etl.publish.protect import Dim, Grid, Protection, protect, tree_dim
+from etl.schema import SCREEN_OUT_REASONS
 from outcomes import settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
 DETAIL_PAIRS = 12
 # detail is chosen greedily (its cells cost little each): a few cubes per count to choose from
 DETAIL_CANDIDATES = 12
-# what hiding a citywide detail cell costs against a district's or a call type's
+# what hiding a citywide detail cell costs against a district's or a call type's, and a
+# longer period's against a month's: readers open the city's pilot to date first
 CITY_DETAIL_WEIGHT = 50.0
+PERIOD_DETAIL_WEIGHT = {"month": 1.0, "quarter": 2.0, "year": 4.0, "fiscal_year": 4.0,
+                        "pilot_to_date": 20.0}
 UNSERVED = ("no_unit_available", "outside_hours", "outside_area", "cancelled",
             "redirected_to_police", "other", "not_recorded")
 
@@ -213,13 +217,40 @@ class DetailSpec:
     # under the minimum cell for every quarter on average, that responder's breakdown is
     # printed citywide for pilot to date only
     rare: str = ""
+    # the item of this tree whose counts the parent family decided (default: the root); a
+    # tree may grow above the parent's count (the eligibility funnel's calls hold the
+    # coverage family's eligible calls), and then that item is the parent's denominator
+    parent_item: str = ""
+    # items read as a headline row (the funnel's stages and drop-offs): hiding one of a
+    # row's costs the row, weighted by its grain as a headline rate's row is; other items
+    # cost as detail
+    headline: tuple[str, ...] = ()
 
     @property
     def denominator(self) -> str:
         return self.den or self.root
 
+    @property
+    def given(self) -> str:
+        return self.parent_item or self.root
+
 
 REASONS = DetailSpec("unserved_reasons", "unserved", {"unserved": list(UNSERVED)})
+# why a call in the pilot's area and hours did not pass the screen (etl/sql/universe.sql);
+# a reason outside this list counts as "other", a missing one as "not_recorded"
+SCREEN_OUT = (*SCREEN_OUT_REASONS, "not_recorded")
+# The eligibility funnel, from every public-initiated call of a pilot call type to the
+# eligible ones (SPEC 4, metric 1): each stage splits into the next and the calls that
+# dropped out there. The eligible calls are the coverage family's, fixed as it decided them.
+FUNNEL = DetailSpec("funnel", "calls", {
+    "calls": ["outside_pilot_area", "in_area"],
+    "in_area": ["outside_pilot_hours", "in_hours"],
+    "in_hours": ["screen_not_recorded", "screened"],
+    "screened": ["screened_out", "eligible"],
+    "screened_out": [f"screened_out_{r}" for r in SCREEN_OUT],
+}, parent_item="eligible", headline=("calls", "outside_pilot_area", "in_area",
+                                     "outside_pilot_hours", "in_hours", "screen_not_recorded",
+                                     "screened", "screened_out"))
 SPLIT = DetailSpec("workload_split", "other_responders",
                    {"other_responders": ["co_response", "police"]})
 
@@ -232,6 +263,21 @@ def responder_detail_grain(scope: str, period_type: str) -> bool:
     if scope == "city":
         return period_type != "month"
     return period_type in ("fiscal_year", "pilot_to_date")
+
+
+def reason_grain(scope: str, period_type: str) -> bool:
+    """Where a breakdown of calls by the reason recorded (why eligible calls were not
+    answered; why calls were screened out) is printed: citywide for years, fiscal years and
+    pilot to date; by district and by call type for pilot to date. Finer, reasons are
+    mostly small counts, and their complements ran up the periods into the city's and the
+    districts' pilot-to-date figures, the ones readers open. Measured on the 130,000-call
+    demo (unserved reasons; printed for every period citywide and for quarters and longer
+    by district before): citywide pilot to date 4 of 4 non-zero reasons shown (1 before),
+    district pilot to date 42 of 60 (5 before); the screen's reasons citywide pilot to date
+    4 of 4 (1 with quarters and district fiscal years printed too)."""
+    if scope == "city":
+        return period_type in LONG_PERIODS
+    return period_type == "pilot_to_date"
 
 
 def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
@@ -259,16 +305,23 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     cells["period_type"] = cells["period"].map(period_type)
     top = parent.cells
     if "item" in top and not by:
-        top = top[top["item"] == spec.root]
+        top = top[top["item"] == spec.given]
     status = top.set_index(keys)["status"].rename("parent")
     cells = cells.join(status, on=keys)
     cells["parent"] = cells["parent"].fillna(NOT_PUBLISHED)
-    is_root = (cells["item"] == spec.root).to_numpy()
+    # the parent's count (the root, or spec.parent_item): decided there, fixed here
+    is_root = (cells["item"] == spec.given).to_numpy()
     root_shown = (cells["parent"] == SHOWN).to_numpy()
     scope = g.scope_of(cells["place"], cells["group"])
     pair = pd.MultiIndex.from_arrays([scope, cells["period_type"].to_numpy()])
     codes, uniq = pd.factorize(pair)
     grain_ok = np.array([grain(s, p) for s, p in uniq], bool)[codes]
+    if spec.headline:
+        # the breakdown below a headline row (the screen's reasons) at the grains a
+        # responder's breakdown is printed: by month it is mostly small counts, whose
+        # complements would run up the periods into the city's pilot to date
+        fine = np.array([reason_grain(s, p) for s, p in uniq], bool)[codes]
+        grain_ok &= fine | np.isin(cells["item"].to_numpy(), [*spec.headline, spec.given])
     if spec.rare and by:
         grain_ok &= ~_rare_rows(cells, spec.rare, scope)
         grain_ok &= ~_sparse_rows(cells, spec.rare, scope)
@@ -291,15 +344,15 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     given = is_root & ~root_shown
     parent_status = cells["parent"].to_numpy()
     min_den = float(settings.min_denominator())
+    # a hidden parent count is at least 1, or the minimum denominator where it is the
+    # denominator of the parent's printed rate (responses; the funnel's eligible calls)
     parent_lower = np.select([parent_status == UNDER_MIN, parent_status == HIDDEN],
-                             [0.0, min_den if by else 1.0], 0.0)
+                             [0.0, min_den if by or spec.parent_item else 1.0], 0.0)
     parent_upper = np.where(parent_status == UNDER_MIN, min_den - 1.0, g.UNBOUNDED)
     lower = np.where(given, parent_lower, lower)
     upper = np.where(given, parent_upper, upper)
     publish = published & present & ~is_root
-    row = np.arange(len(cells))
-    row_table = pd.DataFrame({"row": row, "allowed": np.zeros(len(cells), bool),
-                              "grain": [None] * len(cells)})
+    row, row_table = _detail_rows(cells, keys, spec.headline, published & present, scope)
     grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
                 publish, lower, upper, row, fixed=fixed, given_unknown=given,
                 unit=_rows(cells, keys), printed=published & ~is_root)
@@ -311,17 +364,43 @@ def detail_family(spec: DetailSpec, leaves: pd.DataFrame, period: Dim, period_ty
     # citywide detail is what most readers see: a cube that hides a district's or a call
     # type's cells is preferred to one that hides the city's (ties otherwise fall to the
     # first found, often through the city total)
-    costs.row_weight = costs.row_weight * np.where(scope == "city", CITY_DETAIL_WEIGHT, 1.0)
+    costs.row_weight = (costs.row_weight
+                        * np.where(row_table["scope"].to_numpy() == "city", CITY_DETAIL_WEIGHT, 1.0)
+                        * row_table["period_type"].map(PERIOD_DETAIL_WEIGHT).fillna(1.0).to_numpy())
     prot = protect(grid, costs, settings.min_cell(), pairs=DETAIL_PAIRS,
                    candidates=DETAIL_CANDIDATES,
                    outsider_lp=not by)
     cells = _statuses(cells, prot, published & ~is_root, present)
     cells.loc[is_root, "status"] = cells.loc[is_root, "parent"]
-    cells["allowed"] = present & ~is_root
+    # a breakdown is no rate readers come for (the funnel has its own measure: bench/disclosure.py)
+    cells["allowed"] = (present & ~is_root) if not spec.headline else False
     cells = cells.drop(columns=["parent"])
     log.info("publish: %s, %d cells, %d hidden in %.2f s", spec.name, len(cells),
              int(prot.hidden.sum()), prot.stats.get("seconds", 0))
     return Family(spec.name, cells, prot.stats)
+
+
+def _detail_rows(cells: pd.DataFrame, keys: list[str], headline: tuple[str, ...],
+                 printed: np.ndarray, scope: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each cell's cost row: a row of its own (detail), or, for `headline` items, the row
+    of its period, place and call type, which costs what a headline row of its grain costs
+    where it is printed."""
+    n = len(cells)
+    main = np.isin(cells["item"].to_numpy(), headline) if headline else np.zeros(n, bool)
+    row = np.empty(n, np.int64)
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(cells.loc[main, keys])) if main.any() \
+        else (np.zeros(0, np.int64), [])
+    row[main] = codes
+    row[~main] = len(uniq) + np.arange(int((~main).sum()))
+    table = pd.DataFrame({"row": row, "scope": scope, "period_type": cells["period_type"].to_numpy(),
+                          "allowed": np.where(main, printed, False),
+                          "grain": [(s, p) if m else None for s, p, m in
+                                    zip(scope, cells["period_type"], main)]})
+    table = table.drop_duplicates("row").sort_values("row").reset_index(drop=True)
+    # a headline row is allowed (costs its grain's weight) when any of its cells is printed
+    allowed = pd.Series(np.where(main, printed, False)).groupby(row).any()
+    table["allowed"] = allowed.reindex(table["row"]).to_numpy()
+    return row, table
 
 
 def _rare_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:
@@ -338,6 +417,7 @@ def _rare_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:
 
 
 SPARSE_FACTOR = 2.0
+LONG_PERIODS = ("year", "fiscal_year", "pilot_to_date")
 
 
 def _sparse_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:

@@ -110,6 +110,16 @@ def _families(leaves: pd.DataFrame, months: list[str], pilot_start: str,
     cov = eligible.assign(item=np.where(eligible["value"] == "eligible_served", "served", "unserved"))
     reasons = eligible[eligible["value"] != "eligible_served"]
     reasons = reasons.assign(item=reasons["value"].str.removeprefix("eligible_unserved_"))
+    # the funnel's leaves: each call where it dropped out, or eligible; screened-out calls
+    # by the screen's reason
+    dropped = status[~status["value"].str.startswith("eligible_") & (status["value"] != "screened_out")]
+    screen = leaves[(leaves["kind"] == "screen_out") & (leaves["value"] != "none")
+                    & (leaves["month"] >= pilot_start)]
+    funnel = pd.concat([
+        dropped.assign(item=dropped["value"]),
+        eligible.assign(item="eligible"),
+        screen.assign(item="screened_out_" + screen["value"]),
+    ], ignore_index=True)
     handled = status[(status["value"].str.startswith("eligible_") | status["value"].isin(IN_AREA_HOURS))
                      & status["responder"].isin(WORKLOAD)]
     key = ["month", "place", "group", "item"]
@@ -139,7 +149,9 @@ def _families(leaves: pd.DataFrame, months: list[str], pilot_start: str,
     fam = _run(headline)
     detail = {
         "unserved_reasons": lambda: F.detail_family(F.REASONS, _sum(reasons, key), pperiod, pkind,
-                                                    groups, fam["coverage"]),
+                                                    groups, fam["coverage"], grain=F.reason_grain),
+        "funnel": lambda: F.detail_family(F.FUNNEL, _sum(funnel, key), pperiod, pkind, groups,
+                                          fam["coverage"]),
         "workload_split": lambda: F.detail_family(
             F.SPLIT, _sum(split.assign(item=split["responder"]), key), pperiod, pkind, groups,
             fam["workload"]),
@@ -281,6 +293,7 @@ def districts_table(b: Boundaries) -> pd.DataFrame:
 TABLE_FAMILIES = {
     "coverage": ("coverage",),
     "unserved": ("coverage", "unserved_reasons"),
+    "eligibility_funnel": ("funnel",),
     "workload_share": ("workload", "workload_split"),
     "responses": ("responses",),
     "outcomes": ("dispositions",),
@@ -360,6 +373,8 @@ def _pilot_tables(con: duckdb.DuckDBPyConnection, months: list[str], pilot_start
     tables.update({
         "coverage": T.coverage_table(fams["coverage"]),
         "unserved": T.unserved_table(fams["coverage"], fams["unserved_reasons"]),
+        "eligibility_funnel": T.funnel_table(fams["coverage"], fams["unserved_reasons"],
+                                             fams["funnel"]),
         "workload_share": T.workload_table(fams["workload"], fams["workload_split"]),
         "responses": T.responses_frame(fams["responses"]),
         "police_involvement": T.events_table(fams["responses"], {e: fams[e] for e in INVOLVEMENT},

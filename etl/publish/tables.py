@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.publish.families import HIDDEN, NOT_PUBLISHED, SHOWN, UNDER_MIN, Family
+from etl.publish.families import (HIDDEN, NOT_PUBLISHED, SCREEN_OUT, SHOWN, UNDER_MIN, UNSERVED,
+                                  Family)
 from etl.publish.quantiles import INTERVAL_STATES, INTERVALS, QUANTILES
 from etl.stats import wilson
 from outcomes import settings
@@ -189,3 +190,59 @@ def hour_band_times_table(by: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out[["period_type", "period", "responder_type", "hour_band", "interval", *QUANTILES,
                 "unstable"]].sort_values(["period_type", "period", "responder_type", "interval",
                                           "hour_band"]).reset_index(drop=True)
+
+
+# the eligibility funnel's nodes in reading order: (node, the node it splits, kind, step);
+# a stage's calls go on to the next step, a drop-off's stop there, a reason splits a drop-off
+def funnel_nodes() -> list[tuple[str, str, str, int]]:
+    return [
+        ("calls", "", "stage", 1),
+        ("outside_pilot_area", "calls", "drop_off", 2),
+        ("in_area", "calls", "stage", 2),
+        ("outside_pilot_hours", "in_area", "drop_off", 3),
+        ("in_hours", "in_area", "stage", 3),
+        ("screen_not_recorded", "in_hours", "drop_off", 4),
+        ("screened", "in_hours", "stage", 4),
+        ("screened_out", "screened", "drop_off", 5),
+        *[(f"screened_out_{r}", "screened_out", "reason", 5) for r in SCREEN_OUT],
+        ("eligible", "screened", "stage", 5),
+        ("unserved", "eligible", "drop_off", 6),
+        *[(f"unserved_{r}", "unserved", "reason", 6) for r in UNSERVED],
+        ("served", "eligible", "stage", 6),
+    ]
+
+
+FUNNEL_COLUMNS = KEYS + ["step", "node", "parent_node", "node_kind", "calls", "calls_flag",
+                         "share_of_parent", "share_of_parent_ci_low", "share_of_parent_ci_high",
+                         "unstable", "rate_flag"]
+
+
+def funnel_table(coverage: Family, reasons: Family, funnel: Family) -> pd.DataFrame:
+    """Every public-initiated call of a pilot call type, step by step to a civilian team's
+    answer: each stage and each drop-off as a count and a share of the stage before. The
+    eligible, served and not-served calls and the reasons are the coverage and unserved
+    tables' own counts (the same figure, the same mark), the rest the funnel family's."""
+    def long(family: Family, rename: dict[str, str]) -> pd.DataFrame:
+        c = family.cells
+        c = c[c["item"].isin(rename)].rename(columns={"place": "district", "group": "call_type_group"})
+        return c[KEYS].assign(node=c["item"].map(rename).to_numpy(),
+                              calls=c["n"].astype("Int64").mask(c["status"] != SHOWN).to_numpy(),
+                              calls_flag=c["status"].map(FLAG).to_numpy())
+
+    nodes = funnel_nodes()
+    mine = [n for n, *_ in nodes if n not in ("served", "unserved") and not n.startswith("unserved_")]
+    df = pd.concat([
+        long(funnel, {n: n for n in mine}),
+        long(coverage, {"served": "served", "unserved": "unserved"}),
+        long(reasons, {r: f"unserved_{r}" for r in reasons.cells["item"].unique() if r != "unserved"}),
+    ], ignore_index=True)
+    meta = pd.DataFrame(nodes, columns=["node", "parent_node", "node_kind", "step"])
+    df = df.merge(meta, on="node", how="inner")
+    parent = df[KEYS + ["node", "calls", "calls_flag"]].rename(
+        columns={"node": "parent_node", "calls": "parent_calls", "calls_flag": "parent_calls_flag"})
+    df = df.merge(parent, on=KEYS + ["parent_node"], how="left")
+    df = rate(df, "calls", "parent_calls", "share_of_parent")
+    df.loc[df["node"] == "calls", "rate_flag"] = ""  # the first step is no share of anything
+    order = {n: i for i, (n, *_) in enumerate(nodes)}
+    df = df.assign(_o=df["node"].map(order)).sort_values(KEYS + ["_o"]).drop(columns="_o")
+    return df[FUNNEL_COLUMNS].reset_index(drop=True)

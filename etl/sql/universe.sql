@@ -36,6 +36,12 @@ select
         when responder_type = 'civilian_team' then 'eligible_served'
         else 'eligible_unserved_' || coalesce(unserved_reason, 'not_recorded')
     end as status,
+    -- why a call did not pass the screen, from a fixed list (etl/publish/families.py
+    -- SCREEN_OUT): a provider's other wording is "other", a missing reason "not_recorded"
+    case when screen_out_reason is null then 'not_recorded'
+         when screen_out_reason in ('weapon_reported', 'violence_in_progress',
+                                    'medical_emergency', 'other') then screen_out_reason
+         else 'other' end as screen_out_reason,
     coalesce(disposition, 'not_recorded') as disposition,
     arrest, citation, use_of_force, injury_person, injury_responder,
     police_co_dispatched, police_backup_requested, redirected_to_police,

@@ -290,6 +290,33 @@ def test_chart_downloads(pages: Pages, app_server: Server) -> None:
     assert set(frame.loc[frame["status"] != "ok", "value_as_drawn"]) <= {"hidden", "n<20", "longer periods", "–"}
 
 
+def test_the_funnel_draws_and_exports(pages: Pages, app_server: Server) -> None:
+    """On the Overview, the eligibility funnel draws its steps, names the biggest drop-off,
+    lists the drop-offs by reason, and its CSV carries every step and drop-off with words
+    beside the codes and the shares as drawn."""
+    page = pages.new()
+    open_page(page, app_server, "overview")
+    main = page.locator("[data-testid=stMain]")
+    heading = main.get_by_role("heading", name=t("funnel.title"))
+    heading.scroll_into_view_if_needed()
+    assert heading.is_visible()
+    lead = t("funnel.biggest_drop").split(":")[0]
+    assert main.get_by_text(lead).first.is_visible()  # (and again in the text alternative)
+    # the funnel is the page's last chart: it draws
+    assert main.locator(".vega-embed").last.locator("svg, canvas").count()
+    name, data = download(page, page.locator(".st-key-funnel_csv button"))
+    assert name.startswith("eligibility_funnel_") and name.endswith(".csv"), name
+    frame = check_exported_csv(data, {"node", "node_label", "parent_node", "node_kind", "calls",
+                                      "share_of_parent", "share_of_parent_as_drawn", "status",
+                                      "period_type", "district", "call_type_group"})
+    assert {"calls", "eligible", "served", "outside_pilot_area", "unserved_not_recorded"} <= set(frame["node"])
+    assert t("funnel.node.in_area") in set(frame["node_label"])
+    ok = frame[frame["share_of_parent"].notna()]
+    assert len(ok) and list(ok["share_of_parent_as_drawn"]) == [f"{x * 100:.1f}%" for x in ok["share_of_parent"]]
+    hidden = frame[frame["status"] == "hidden"]
+    assert hidden["calls"].isna().all()
+
+
 def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
     """The district brief's one-page PDF is a real PDF of some size, and its CSV carries the
     same comment header as the chart exports."""
