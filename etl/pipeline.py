@@ -32,6 +32,7 @@ from etl.districts import Boundaries, assign, assign_division, load_boundaries
 from etl.divisions import OUTSIDE
 from etl.extract import extract, list_files
 from etl.guards import LoadedFile, check_files, check_sources, check_universe
+from etl import archive
 from etl.publish import build_release
 from etl.publish.simple import quarantine_counts, run_counts
 from etl.sources import load_config
@@ -350,6 +351,21 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
             tables["runs"] = runs_table(con, report)
             tables["quarantine_summary"] = quarantine_summary(con)
             tables["catalog"] = pd.DataFrame(cat.rows(boundaries.plan))
+            # the archive: this release's row beside the earlier ones, and what it revised
+            release_name = release_folder(db, report.run_id, report.started_at).name
+            codes = tables["call_types"]
+            release_row = {
+                "release": release_name, "run_id": report.run_id,
+                "released_at": report.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "data_through": str(report.data_through or ""),
+                "code_table_version": str(codes["code_table_version"].iloc[0]) if len(codes) else "",
+                "method_version": archive.METHOD_VERSION,
+                "content_sha256": archive.content_checksum(tables)}
+            tables["releases"] = archive.releases_table(db, release_row, settings.releases_kept())
+            tables["revisions"] = archive.revisions_table(db, tables, release_name)
+            # the release before this one is never pruned: this one's revisions refer to it
+            previous_release = (tables["releases"]["release"].iloc[-2]
+                                if len(tables["releases"]) > 1 else None)
         with _step(report, "check+swap", bar):
             checkpoint("publish")
             tmp = db.with_name(db.name + f".tmp-{report.run_id}")
@@ -365,6 +381,7 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                     write_public(tables, tmp)
                     check_public(tmp)
                     parquet.result()
+                archive.write_manifest(release_tmp, release_row)
                 checkpoint("checked")
                 os.replace(release_tmp, release_dir)  # complete; not yet the live release
                 # the run's log row commits with its data: a kill from here on leaves a
@@ -375,7 +392,8 @@ def _run_locked(con, config, key, db: Path, report: RunReport, rebuild: bool, no
                 swap_into_place(tmp, db)
                 swapped = True
                 checkpoint("public swapped")
-                swap_release(release_dir, db.parent / "release")
+                swap_release(release_dir, db.parent / "release", keep=settings.releases_kept(),
+                             spare={previous_release} if previous_release else set())
             finally:
                 if tmp.exists():
                     tmp.unlink()

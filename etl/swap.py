@@ -75,8 +75,8 @@ def check_public(path: Path) -> None:
                     n = con.execute(
                         f'select count(*) from "{name}" where regexp_matches("{col}", \'^[0-9a-f]{{64}}$\')'
                     ).fetchall()[0][0]
-                    # checksums of the boundary files are public on purpose
-                    if n and col not in ("boundary_sha256", "divisions_sha256"):
+                    # checksums of the boundary files and of each release are public on purpose
+                    if n and col not in ("boundary_sha256", "divisions_sha256", "content_sha256"):
                         problems.append(f"{name}.{col} holds values shaped like hashed ids")
         if problems:
             raise ReleaseCheckError("the new public file failed its checks, so the previous one "
@@ -122,10 +122,12 @@ def release_folder(public_db: Path, run_id: str, when: datetime) -> Path:
     return public_db.parent / "releases" / f"{when:%Y%m%dT%H%M%SZ}-{run_id}"
 
 
-def swap_release(built: Path, live: Path, keep: int = RELEASES_KEPT) -> None:
+def swap_release(built: Path, live: Path, keep: int = RELEASES_KEPT,
+                 spare: set[str] | None = None) -> None:
     """Point `live` (data/release) at the finished release folder `built` in one step: a
     symbolic link made beside it and renamed over it, so a reader finds the old release or
-    the new one, never none. The newest `keep` releases stay; older ones are removed."""
+    the new one, never none. The newest `keep` releases stay; older ones are removed, never
+    one named in `spare` (the release the newest one's revisions compare against)."""
     live.parent.mkdir(parents=True, exist_ok=True)
     if live.exists() and not live.is_symlink():
         # a folder from before releases were kept apart: it becomes one of them (the one
@@ -139,5 +141,5 @@ def swap_release(built: Path, live: Path, keep: int = RELEASES_KEPT) -> None:
     current = live.resolve()
     folders = sorted(p for p in built.parent.iterdir() if p.is_dir() and ".tmp-" not in p.name)
     for old in folders[:-keep] if keep else []:
-        if old.resolve() != current:
+        if old.resolve() != current and old.name not in (spare or set()):
             shutil.rmtree(old, ignore_errors=True)

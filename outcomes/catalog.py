@@ -20,7 +20,7 @@ TEXT_DIMENSIONS = {
     "period_type", "period", "district", "call_type_group", "responder_type", "item",
     "unserved_reason", "involvement", "event", "outcome", "interval", "call_origin",
     "hour_of_day", "weekday", "comparison", "hour_band", "division", "node", "parent_node",
-    "node_kind",
+    "node_kind", "release", "previous_release", "table_name", "measure", "revision",
 }
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
@@ -218,6 +218,25 @@ TABLES: tuple[Table, ...] = (
           "previous public file was kept; named by a failure category only); killed (stopped "
           "before it finished, nothing of it kept); interrupted (stopped after its warehouse "
           "commit: the next run published its data)."),
+    Table("releases", "Release archive", "release",
+          "run_id,released_at,data_through,code_table_version,method_version,content_sha256,"
+          "files_kept",
+          "Every successful run's release, this one last.",
+          "Each release is kept under its dated name, releases/<release>/ beside the public "
+          "file: the Parquet tables, catalog.json and MANIFEST.json (the SHA-256 of every file). "
+          "content_sha256: one checksum over every data table's rows (the run log left out), "
+          "the same for two releases of the same data. files_kept: false once the release was "
+          "pruned (OUTCOMES_RELEASES_KEPT); its row stays."),
+    Table("revisions", "Revisions since the release before",
+          "release,previous_release,table_name,measure,period_type,period,district,call_type_group",
+          "previous_value,value,previous_denominator,denominator,denominator_change",
+          "Headline figures (coverage rate, civilian share of calls handled, civilian median "
+          "minutes dispatch to scene) that both releases publish for the period and place.",
+          "revision: 'revised' (the figure as the dashboard writes it, to 0.1 point or minute, "
+          "changed: late records, corrections, re-classified call types), 'now_hidden' or "
+          "'now_shown'. A month the earlier release did not have is new data, not a revision. "
+          "denominator_change: this release's denominator minus the earlier one's; one from 1 "
+          "to the minimum cell minus one is marked hidden."),
     Table("catalog", "This catalog", "table_name",
           "title,grain,measures,universe,description,estimate,boundary_plan",
           "The published tables.",

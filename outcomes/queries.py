@@ -155,12 +155,34 @@ def unserved(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
                district=view.district, call_type_group=view.group_for_query)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where table_name = $n",
+                            {"n": name}).fetchone()[0])
+
+
+def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The release archive, oldest first (empty in a file from before it was kept)."""
+    if not _has_table(con, "releases"):
+        return pd.DataFrame(columns=["release", "run_id", "released_at", "data_through",
+                                     "code_table_version", "method_version", "content_sha256",
+                                     "files_kept"])
+    return con.execute("select * from releases order by released_at").df()
+
+
+def revisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """What the newest release revised, city first, then by period."""
+    if not _has_table(con, "revisions"):
+        return pd.DataFrame(columns=["measure", "previous_release"])
+    return con.execute("""select * from revisions
+                          order by table_name, district <> 'all', district, call_type_group <> 'all',
+                                   call_type_group, period_type, period""").df()
+
+
 def funnel(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
     """The eligibility funnel of the view's slice in reading order (empty in a public file
     from before the funnel was published). Universe: public-initiated calls of the pilot's
     call types; each node's status as for every published count."""
-    if not con.execute("select count(*) from duckdb_tables() where table_name = 'eligibility_funnel'"
-                       ).fetchone()[0]:
+    if not _has_table(con, "eligibility_funnel"):
         return pd.DataFrame(columns=["step", "node", "parent_node", "node_kind", "calls",
                                      "calls_flag", "share_of_parent", "share_of_parent_ci_low",
                                      "share_of_parent_ci_high", "unstable", "rate_flag", "status"])

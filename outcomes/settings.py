@@ -57,6 +57,10 @@ SETTINGS: dict[str, Setting] = {
                 "A run fails (old public file kept) when more than this share of rows is quarantined."),
         Setting("OUTCOMES_STALE_HOURS", "36",
                 "The app warns that data are stale when the last good run is older than this."),
+        Setting("OUTCOMES_RELEASES_KEPT", "12",
+                "How many dated releases (releases/<time>-<run>/, the Parquet tables, catalog and "
+                "MANIFEST.json) are kept; older ones are pruned, never the one the newest "
+                "release's revisions table compares against. At least 2."),
         Setting("OUTCOMES_VALIDATE_CHARTS", "0",
                 "1: check every chart the app builds against the Vega-Lite schema (the tests "
                 "do). Off when serving: it doubled the time to build a chart."),
@@ -137,6 +141,19 @@ def max_quarantine_share() -> float:
 
 def stale_hours() -> float:
     return float(SETTINGS["OUTCOMES_STALE_HOURS"].raw())
+
+
+def releases_kept() -> int:
+    raw = SETTINGS["OUTCOMES_RELEASES_KEPT"].raw()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"OUTCOMES_RELEASES_KEPT={raw!r} is not a whole number: set it to 2 or "
+                         "more (how many dated releases to keep)") from None
+    if value < 2:
+        raise ValueError(f"OUTCOMES_RELEASES_KEPT={value}: keep at least 2 releases (the newest "
+                         "and the one its revisions compare against)")
+    return value
 
 
 def validate_charts() -> bool:

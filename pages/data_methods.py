@@ -6,6 +6,7 @@ import re
 import streamlit as st
 
 from outcomes import export, ui
+from outcomes import releases as releases_ui
 from outcomes.metrics import METRICS
 
 v = ui.view()
@@ -47,6 +48,8 @@ st.dataframe(quarantine.assign(rows=[ui.count_text(n) for n in quarantine["rows"
              .drop(columns=["rows_flag"])
              .rename(columns={"source": ui.tr("dm.source"), "reason": ui.tr("dm.reason"),
                               "rows": ui.tr("dm.rows")}), hide_index=True)
+
+releases_ui.section()
 
 st.header(ui.tr("dm.downloads"))
 st.markdown(ui.tr("dm.downloads_note"))

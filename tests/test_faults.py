@@ -52,7 +52,7 @@ def tables(db: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         names = [r[0] for r in con.execute("select table_name from catalog").fetchall()]
         return {t: con.execute(f'select * from "{t}" order by all').df() for t in names
-                if t not in ("runs", "quarantine_summary", "catalog")}
+                if t not in ("runs", "quarantine_summary", "catalog", "releases", "revisions")}
 
 
 def litter(data: Path) -> list[str]:

@@ -317,6 +317,29 @@ def test_the_funnel_draws_and_exports(pages: Pages, app_server: Server) -> None:
     assert hidden["calls"].isna().all()
 
 
+def test_the_release_archive_lists_and_downloads(pages: Pages, app_server: Server) -> None:
+    """Data & methods lists the public file's releases and hands over the chosen one's
+    files as a zip whose every file matches the checksum its MANIFEST.json gives."""
+    import hashlib
+    import json
+    import zipfile
+    page = pages.new()
+    open_page(page, app_server, "data_methods")
+    main = page.locator("[data-testid=stMain]")
+    heading = main.get_by_role("heading", name=t("dm.releases"))
+    heading.scroll_into_view_if_needed()
+    with duckdb.connect(str(app_server.db), read_only=True) as con:
+        release = con.execute("select release from releases order by released_at desc").fetchone()[0]
+    assert main.get_by_text(release).count() >= 1
+    name, data = download(page, page.locator(".st-key-release_zip button"))
+    assert name == f"{release}.zip", name
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        manifest = json.loads(z.read(f"{release}/MANIFEST.json"))
+        assert manifest["release"] == release and len(manifest["files"]) > 20
+        for rel, digest in manifest["files"].items():
+            assert hashlib.sha256(z.read(f"{release}/{rel}")).hexdigest() == digest, rel
+
+
 def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
     """The district brief's one-page PDF is a real PDF of some size, and its CSV carries the
     same comment header as the chart exports."""
