@@ -159,6 +159,39 @@ def utility(db: Path, allowed: dict[str, pd.DataFrame]) -> dict:
     return out
 
 
+def detail_utility(db: Path, reference: Path, min_cell: int) -> dict:
+    """Breakdowns with no target (the eligibility funnel's own steps and drop-offs; the
+    reasons eligible calls were not answered): per scope and period type, of the counts the
+    primary rules alone would show (0 or at least the minimum cell, where the reference
+    prints the row), how many the public file shows."""
+    out = {}
+    specs = {
+        "funnel_steps": ("eligibility_funnel", "node", "calls",
+                         "node_kind in ('stage', 'drop_off') and node not in ('eligible', 'served', 'unserved')"),
+        "unserved_reasons": ("unserved", "unserved_reason", "calls", "unserved_reason <> 'all'"),
+    }
+    for name, (table, item, col, where) in specs.items():
+        q = (f"select period_type, period, district, {item} as item, {col} as v from {table} "
+             f"where call_type_group = 'all' and {where}")
+        try:
+            ref, pub = _read(reference, q), _read(db, q)
+        except Exception:  # a file from before the table was published
+            continue
+        ref = ref[ref["v"].notna() & ((ref["v"] == 0) | (ref["v"] >= min_cell))]
+        m = ref[KEYS + ["item"]].merge(pub, on=KEYS + ["item"], how="left")
+        m["scope"] = _scope(m)
+        res = {}
+        for scope in ("city", "district"):
+            for pt in PERIOD_TYPES:
+                sel = m[(m.scope == scope) & (m.period_type == pt)]
+                if len(sel):
+                    shown = int(sel["v"].notna().sum())
+                    res[f"{scope}.{pt}"] = {"shown": shown, "allowed": int(len(sel)),
+                                            "share": round(shown / len(sel), 4)}
+        out[name] = res
+    return out
+
+
 TARGETS = {
     130_000: {"city": 0.95, "district.pilot_to_date": 0.90, "district.fiscal_year": 0.90,
               "district.year": 0.90, "district.quarter": 0.90, "district.month": 0.75},
@@ -335,6 +368,7 @@ def measure() -> dict:
             util = utility(pub, allowed)
             r["methods"]["alternative_tables"] = {
                 "seconds": secs, "exact": True, "utility": util,
+                "detail_utility": detail_utility(pub, ref, min_cell),
                 "targets": check_targets(util, calls),
                 "attack": attack_file(pub, ref, min_cell, min_den, args.sample)}
             saved.write_text(json.dumps(r["methods"]["alternative_tables"]))

@@ -22,6 +22,7 @@ TEXT_DIMENSIONS = {
     "hour_of_day", "weekday", "comparison", "hour_band", "division", "node", "parent_node",
     "node_kind", "release", "previous_release", "table_name", "measure", "revision",
 }
+# (officer_involved_shootings.period is a year or '2010-2014': text too, via "period")
 
 PERIOD_TYPES = ("month", "quarter", "year", "fiscal_year", "pilot_to_date")
 
@@ -218,6 +219,17 @@ TABLES: tuple[Table, ...] = (
           "previous public file was kept; named by a failure category only); killed (stopped "
           "before it finished, nothing of it kept); interrupted (stopped after its warehouse "
           "commit: the next run published its data)."),
+    Table("officer_involved_shootings",
+          "People shot by police in Los Angeles County, 2010-2014 (the history behind the pilot)",
+          "period,measure", "people",
+          "People shot by on-duty officers of every agency in Los Angeles County (LAPD, the "
+          "Sheriff and others), 2010 to 2014, as KPCC coded them from the District Attorney's "
+          "letters declining to prosecute, with Medical Examiner data.",
+          "measure: people_shot, killed, armed, signs_of_mental_illness (as KPCC coded the "
+          "letters). period: year of the incident, or 2010-2014. No agency column: the file "
+          "cannot say which shootings were LAPD's, and it ends in 2014. No name, letter or link "
+          "is published. Counts from 1 to the minimum cell minus one are hidden, with as many "
+          "other years as keep them from being worked out from the five-year total."),
     Table("releases", "Release archive", "release",
           "run_id,released_at,data_through,code_table_version,method_version,content_sha256,"
           "files_kept",

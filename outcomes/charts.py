@@ -226,6 +226,12 @@ def funnel(df: pd.DataFrame, text: ChartText, value_title: str) -> alt.VConcatCh
     return finish(alt.layer(bars_, data=d, width=WIDTH - 230, height=40 + 44 * len(d)), text)
 
 
+# series that are not responder types: told apart with colour blindness too (a blue, an
+# orange, a dark grey, a purple; tests/test_export.py simulates each deficiency)
+OTHER_SERIES = {"people_shot": "#1f4e79", "killed": "#222222", "armed": "#b35c00",
+                "signs_of_mental_illness": "#7b3fa0"}
+
+
 def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
                  value_title: str, series_title: str, highlight: str | None = None) -> alt.VConcatChart:
     """Bars of a value per category (column `label`) for each series (`series`, `series_label`)."""
@@ -235,14 +241,20 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     fmt, _ = SCALE[kind]
     order = list(dict.fromkeys(d["label"]))
     series = list(dict.fromkeys(d["series"]))
+    # responder types in their colours; other series (the shootings' measures) in an order
+    # and colours of their own
     domain = [s for s in COLORS if s in series] + [s for s in series if s not in COLORS]
     labels = dict(zip(d["series"], d["series_label"]))
     y = alt.Y("label:N", sort=order, title=category_title, axis=alt.Axis(**_category_axis(highlight)))
     yoff = alt.YOffset("series:N", sort=domain)
     base = alt.Chart()
-    size = dict(width=WIDTH - 190, height=max(80, 16 * len(d)))
+    # the page fits the whole chart, legend and axis included, into this height: room for
+    # the legend's title and lines above the bars and the axis below (without it a chart of
+    # 3 rows x 2 series drew its bars in about 10 px)
+    size = dict(width=WIDTH - 190, height=max(80, 16 * len(d)) + 16 * (len(series) + 1) + 40)
     color = alt.Color("series:N", title=series_title,
-                      scale=alt.Scale(domain=domain, range=[COLORS.get(s, "#999") for s in domain]),
+                      scale=alt.Scale(domain=domain,
+                                      range=[COLORS.get(s, OTHER_SERIES.get(s, "#999")) for s in domain]),
                       legend=alt.Legend(orient="top", columns=1, labelExpr=_label_expr(labels)))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("series_label:N", title=series_title),

@@ -57,6 +57,11 @@ SETTINGS: dict[str, Setting] = {
                 "A run fails (old public file kept) when more than this share of rows is quarantined."),
         Setting("OUTCOMES_STALE_HOURS", "36",
                 "The app warns that data are stale when the last good run is older than this."),
+        Setting("OUTCOMES_SHOOTINGS", "",
+                "KPCC's coding of the LA County District Attorney's letters on officer-involved "
+                "shootings, 2010-2014 (CSV), published as counts by year on the Outcomes page. "
+                "Empty: use_of_force/kpcc_la_county_officer_involved_shootings_2010_2014.csv in "
+                "OUTCOMES_SHARED_DATA, when it is there."),
         Setting("OUTCOMES_RELEASES_KEPT", "12",
                 "How many dated releases (releases/<time>-<run>/, the Parquet tables, catalog and "
                 "MANIFEST.json) are kept; older ones are pruned, never the one the newest "

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from outcomes import charts, ui
+from outcomes import history as history_ui
 from outcomes.i18n import label
 from outcomes.metrics import EVENT_ORDER, OUTCOME_ORDER, RESPONDER_TYPES
 from outcomes.queries import status
@@ -77,3 +78,5 @@ for comparison in ("police", "co_response"):
              f"force_matched_{comparison}_{v.period}", f"oc_matched_{comparison}", "events",
              "matched_calls", extra=("standardized_per_1000",))
 st.caption(ui.tr("oc.matched_caveat"))
+
+history_ui.section(v)

@@ -180,6 +180,16 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     bk = ["period_type", "period", "division", "call_type_group"]
     for r in table("police_baseline").itertuples():
         add("pb", ("pb",) + tuple(getattr(r, c) for c in bk), r.calls, getattr(r, "calls_flag", None))
+    # the county's officer-involved shootings, 2010-2014: each measure's five years add up
+    ois = table("officer_involved_shootings")
+    for measure, part in (ois.groupby("measure") if len(ois) else []):
+        years = []
+        for r in part.itertuples():
+            key = ("ois", measure, r.period)
+            add("ois", key, r.people, r.people_flag)
+            if r.period != "2010-2014":
+                years.append(key)
+        s.eq(("ois", measure, "2010-2014"), years)
     runs = table("runs")
     for r in runs.itertuples():
         for m in ("rows_in", "rows_out", "rows_quarantined"):
@@ -199,7 +209,7 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     # --- relations
     groups = sorted({k[4] for k in families["eligible"] | families["resp"]} - {ALL})
     for fam, keys in families.items():
-        if fam in ("runs", "q"):
+        if fam in ("runs", "q", "ois"):
             continue
         _rollups(s, keys, periods)
         if fam in ("hour",):

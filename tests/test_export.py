@@ -148,3 +148,21 @@ def test_responder_colours_are_told_apart_with_colour_blindness():
         for deficiency in ("none", "protanopia", "deuteranopia", "tritanopia"):
             difference = math.dist(_seen_with(charts.COLORS[a], deficiency), _seen_with(charts.COLORS[b], deficiency))
             assert difference >= 10, (a, b, deficiency, round(difference, 1))
+
+
+def test_grouped_bars_leave_room_for_the_bars_under_the_legend():
+    """The page fits a grouped bar chart, legend and axis included, into its height: the
+    height leaves every bar its 16 px after the legend's lines (a chart of 3 rows x 2 series
+    once drew its bars in about 10 px)."""
+    import pandas as pd
+
+    from outcomes.charts import ChartText, grouped_bars
+    d = pd.DataFrame({"label": ["a", "a", "b", "b", "c", "c"],
+                      "series": ["civilian_team", "police"] * 3,
+                      "series_label": ["Civilian", "Police"] * 3,
+                      "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "status": ["ok"] * 6})
+    text = ChartText(title="t", subtitle="", source="s", data_through="d", note="n", extra=[], lang="en")
+    spec = grouped_bars(d, text, "per_1000", None, "v", "Responder").to_dict()
+    height = spec["vconcat"][0]["height"]
+    legend_lines = 1 + 2  # its title and one line per series
+    assert height - 16 * legend_lines - 40 >= 16 * len(d)

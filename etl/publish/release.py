@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl import monthly
+from etl import monthly, shootings
 from etl.call_types import load_code_table
 from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
@@ -450,6 +450,7 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
                                     for d, label, label_es in config.milestones],
                                    columns=["date", "label", "label_es"]).astype("string"),
         "call_types": pd.DataFrame(table.rows()).assign(code_table_version=table.version),
+        "officer_involved_shootings": shootings.published(),
     })
     tables["protection"] = protection_table(fams)
 
