@@ -134,6 +134,20 @@ TARGET_METRICS = ("coverage_rate", "workload_share", "civilian_median_dispatch")
 KEYS = ["period_type", "period", "district"]
 
 
+def _shares(m: pd.DataFrame) -> dict:
+    """Per scope and period type: how many of the allowed rows (m) show a value (v)."""
+    m = m.assign(scope=_scope(m))
+    res = {}
+    for scope in ("city", "district"):
+        for pt in PERIOD_TYPES:
+            sel = m[(m.scope == scope) & (m.period_type == pt)]
+            if len(sel):
+                shown = int(sel["v"].notna().sum())
+                res[f"{scope}.{pt}"] = {"shown": shown, "allowed": int(len(sel)),
+                                        "share": round(shown / len(sel), 4)}
+    return res
+
+
 def utility(db: Path, allowed: dict[str, pd.DataFrame]) -> dict:
     """Per metric, place and period type: shown / allowed (and the counts)."""
     out = {}
@@ -146,16 +160,7 @@ def utility(db: Path, allowed: dict[str, pd.DataFrame]) -> dict:
             where += " and responder_type = 'civilian_team' and involvement = 'police_co_dispatched'"
         pub = _read(db, f"select period_type, period, district, {col} as v from {table} where {where}")
         m = rows[KEYS].merge(pub, on=KEYS, how="left")
-        m["scope"] = _scope(m)
-        res = {}
-        for scope in ("city", "district"):
-            for pt in PERIOD_TYPES:
-                sel = m[(m.scope == scope) & (m.period_type == pt)]
-                if len(sel):
-                    shown = int(sel["v"].notna().sum())
-                    res[f"{scope}.{pt}"] = {"shown": shown, "allowed": int(len(sel)),
-                                            "share": round(shown / len(sel), 4)}
-        out[metric] = res
+        out[metric] = _shares(m)
     return out
 
 
@@ -179,16 +184,7 @@ def detail_utility(db: Path, reference: Path, min_cell: int) -> dict:
             continue
         ref = ref[ref["v"].notna() & ((ref["v"] == 0) | (ref["v"] >= min_cell))]
         m = ref[KEYS + ["item"]].merge(pub, on=KEYS + ["item"], how="left")
-        m["scope"] = _scope(m)
-        res = {}
-        for scope in ("city", "district"):
-            for pt in PERIOD_TYPES:
-                sel = m[(m.scope == scope) & (m.period_type == pt)]
-                if len(sel):
-                    shown = int(sel["v"].notna().sum())
-                    res[f"{scope}.{pt}"] = {"shown": shown, "allowed": int(len(sel)),
-                                            "share": round(shown / len(sel), 4)}
-        out[name] = res
+        out[name] = _shares(m)
     return out
 
 
