@@ -83,6 +83,16 @@ TABLES: tuple[Table, ...] = (
           "interval. Eligible, answered and not-answered calls are those of the coverage and "
           "unserved tables. Printed citywide and by call type for every period, by district "
           "for quarters and longer, where the eligible calls are shown."),
+    Table("crisis_line", "The crisis line's part: calls through 988, and calls resolved by phone",
+          "period_type,period,district,call_type_group",
+          "calls,calls_988,share_988,share_988_ci_low,share_988_ci_high,calls_911,"
+          "calls_non_emergency,resolved_by_phone",
+          PUBLIC_UNIVERSE,
+          "calls: the eligibility funnel's first step; calls_988, calls_911, calls_non_emergency: "
+          "those that arrived through the 988 crisis line, 911 and the non-emergency line "
+          "(call_origin); share_988 = calls_988 / calls, 95% Wilson interval. resolved_by_phone: "
+          "calls resolved by phone with no unit sent (responder_type phone; the responses "
+          "table's count). Printed where the funnel is."),
     Table("workload_share", "Civilian share of crisis calls handled (police workload taken on)",
           "period_type,period,district,call_type_group",
           "handled_calls,civilian_team_calls,co_response_calls,police_calls,workload_share,"

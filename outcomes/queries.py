@@ -178,6 +178,16 @@ def revisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                                    call_type_group, period_type, period""").df()
 
 
+def crisis_line(con: duckdb.DuckDBPyConnection, view: View, every_district: bool = False) -> pd.DataFrame:
+    """Calls through 988 and calls resolved by phone, for the view's slice (or every
+    district); empty in a file from before the table was published."""
+    if not _has_table(con, "crisis_line"):
+        return pd.DataFrame(columns=["district", "calls", "calls_988", "share_988", "resolved_by_phone"])
+    return _df(con, "crisis_line", period_type=view.period_type, period=view.period,
+               district="*" if every_district else view.district,
+               call_type_group=view.group_for_query)
+
+
 def funnel(con: duckdb.DuckDBPyConnection, view: View) -> pd.DataFrame:
     """The eligibility funnel of the view's slice in reading order (empty in a public file
     from before the funnel was published). Universe: public-initiated calls of the pilot's

@@ -479,6 +479,7 @@ def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None)
         "node": lambda x: t(f"funnel.node.{x}", v.lang),
         "parent_node": lambda x: t(f"funnel.node.{x}", v.lang) if x else "",
         "node_kind": lambda x: t(f"funnel.kind.{x}", v.lang),
+        "measure": lambda x: t(f"hist.measure.{x}", v.lang),
     }
     for col, name in labellers.items():
         if col in out and f"{col}_label" not in out:
@@ -487,7 +488,7 @@ def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None)
     return out
 
 
-COUNT_COLUMNS = ("calls", "numerator", "denominator", "events", "recorded", "responses",
+COUNT_COLUMNS = ("calls", "calls_988", "people", "numerator", "denominator", "events", "recorded", "responses",
                  "matched_calls", "valid_intervals")
 
 
@@ -520,6 +521,7 @@ def table_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = Non
         "node": lambda x: t(f"funnel.node.{x}", lang_),
         "parent_node": lambda x: t(f"funnel.node.{x}", lang_) if x else "",
         "node_kind": lambda x: t(f"funnel.kind.{x}", lang_),
+        "measure": lambda x: t(f"hist.measure.{x}", lang_),
     }
     for col, word in words.items():
         if col in out:

@@ -4,6 +4,7 @@ denominator, 95% interval and one-line definition."""
 import streamlit as st
 
 from outcomes import charts, ui
+from outcomes import crisis_line as crisis_ui
 from outcomes import funnel as funnel_ui
 from outcomes.metrics import HEADLINE
 
@@ -54,6 +55,8 @@ if len(funnel) and (funnel["node"] == "calls").any():
     funnel_ui.section(funnel, v)
 else:
     st.info(ui.tr("funnel.not_published"))
+
+crisis_ui.section(v)
 
 st.subheader(ui.tr("overview.repeat_title"))
 st.caption(ui.tr("metric.repeat_contact.definition"))

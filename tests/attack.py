@@ -136,6 +136,15 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
         else:
             name = f"fn:{node}"
         add(name, (name,) + k, r.calls, r.calls_flag, den=node == "calls", in_den=True)
+    # the crisis line: the funnel's calls by how they arrived; its phone responses are the
+    # responses table's own count
+    for r in table("crisis_line").itertuples():
+        k = tuple(getattr(r, c) for c in base)
+        add("fn:calls", ("fn:calls",) + k, r.calls, r.calls_flag, den=True, in_den=True)
+        for o in ("911", "988", "non_emergency"):
+            add(f"fn:origin_{o}", (f"fn:origin_{o}",) + k, getattr(r, f"calls_{o}"),
+                getattr(r, f"calls_{o}_flag"), in_den=True)
+        add("resp", ("resp",) + k + ("phone",), r.resolved_by_phone, r.resolved_by_phone_flag, den=True)
     for r in table("workload_share").itertuples():
         k = tuple(getattr(r, c) for c in base)
         add("handled", ("handled",) + k, r.handled_calls, getattr(r, "handled_calls_flag", None), den=True)
@@ -245,6 +254,7 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     item("fn:in_hours", ["fn:screen_not_recorded", "fn:screened"])
     item("fn:screened", ["fn:screened_out", "eligible"])
     item("fn:screened_out", sorted(f for f in families if f.startswith("fn:screened_out_")))
+    item("fn:calls", ["fn:origin_911", "fn:origin_988", "fn:origin_non_emergency"])
     reasons = sorted(f for f in families if f.startswith("unserved:"))
     item("unserved", reasons)
     item("handled", ["wl:civilian_team", "wl:co_response", "wl:police"])

@@ -451,3 +451,24 @@ def test_overview_funnel_is_the_public_files(monkeypatch, app_public_file):
     sentence = EN["funnel.biggest_drop"].split(":")[0]
     said = [m.value for m in at.markdown if sentence in m.value]
     assert said and f"{top['share_of_parent'] * 100:.1f}%" in said[0]
+
+
+def test_overview_crisis_line_is_the_public_files(monkeypatch, app_public_file):
+    """The crisis line's part: the 988 calls and the calls resolved by phone as the public
+    file holds them, and its by-district chart's table equal to the file's shares."""
+    at = _app(monkeypatch, app_public_file)
+    at.run()
+    assert not at.exception
+    want = _public_rows(app_public_file,
+                        "select district, calls_988, share_988, resolved_by_phone from crisis_line "
+                        "where period_type = 'pilot_to_date' and call_type_group = 'all'", [])
+    city = want[want["district"] == "all"].iloc[0]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[EN["crisis.calls_988"]] == f"{int(city['calls_988']):,}"
+    assert shown[EN["crisis.by_phone"]] == f"{int(city['resolved_by_phone']):,}"
+    table = next(d.value for d in at.dataframe if "share_988" in d.value.columns)
+    merged = table.merge(want, left_on=table["district"].str.extract(r"(\d+)$")[0], right_on="district",
+                         suffixes=("", "_public"))
+    assert len(merged) == 15
+    ok = merged["share_988_public"].notna()
+    assert ((merged.loc[ok, "share_988"] - merged.loc[ok, "share_988_public"] * 100).abs() < 1e-9).all()

@@ -265,6 +265,25 @@ def test_funnel_matches_independent_count(demo_run, truth):
                                                     "call_type_group"])
     assert len(both) and (both["calls_flag"] == both["eligible_calls_flag"]).all()
     assert (both["calls"].fillna(-1) == both["eligible_calls"].fillna(-1)).all()
+    # the crisis line's part: the funnel's calls by how they arrived, and the phone responses
+    crisis = _public(demo_run, "crisis_line")
+    crisis = crisis[crisis.call_type_group == "all"]
+    resp = _public(demo_run, "responses")
+    checked_origin = 0
+    for row in crisis.itertuples():
+        sel = _in_cell(u, months, row.period, row.district)
+        for origin in ("911", "988", "non_emergency"):
+            _check_count(getattr(row, f"calls_{origin}"), getattr(row, f"calls_{origin}_flag"),
+                         int((sel["call_origin"] == origin).sum()))
+        checked_origin += row.calls_988_flag == ""
+        if row.rate_flag == "":
+            assert row.share_988 == pytest.approx(row.calls_988 / row.calls)
+        phone = resp[(resp.period == row.period) & (resp.district == row.district)
+                     & (resp.call_type_group == "all") & (resp.responder_type == "phone")]
+        if len(phone):
+            assert (pd.isna(row.resolved_by_phone) and pd.isna(phone.responses.iloc[0])) or \
+                row.resolved_by_phone == phone.responses.iloc[0]
+    assert checked_origin >= 20
     # every step of the city's pilot to date is there, in order
     city = fn[(fn.period == "pilot_to_date") & (fn.district == "all") & (fn.call_type_group == "all")]
     assert list(city[city.node_kind == "stage"]["node"]) == [

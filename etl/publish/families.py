@@ -265,6 +265,13 @@ def responder_detail_grain(scope: str, period_type: str) -> bool:
     return period_type in ("fiscal_year", "pilot_to_date")
 
 
+# How the funnel's calls arrived (SPEC 3: 911, 988, the non-emergency line): the crisis
+# line's part. A breakdown of the funnel's calls, fixed as the funnel decided them.
+ORIGINS = ("911", "988", "non_emergency")
+CALL_ORIGIN = DetailSpec("call_origin", "calls", {"calls": [f"origin_{o}" for o in ORIGINS]},
+                         parent_item="calls", headline=tuple(f"origin_{o}" for o in ORIGINS))
+
+
 def reason_grain(scope: str, period_type: str) -> bool:
     """Where a breakdown of calls by the reason recorded (why eligible calls were not
     answered; why calls were screened out) is printed: citywide for years, fiscal years and

@@ -178,6 +178,11 @@ def _families(leaves: pd.DataFrame, months: list[str], pilot_start: str,
     if only:
         detail = {k: v for k, v in detail.items() if k in only}
     fam.update(_run(detail))
+    if "funnel" in fam and (not only or "call_origin" in only):
+        # under the funnel's calls: how they arrived (the crisis line's part)
+        origin = leaves[(leaves["kind"] == "origin") & (leaves["month"] >= pilot_start)]
+        fam["call_origin"] = F.detail_family(F.CALL_ORIGIN, _sum(origin.assign(
+            item="origin_" + origin["value"]), key), pperiod, pkind, groups, fam["funnel"])
     return fam
 
 
@@ -294,6 +299,7 @@ TABLE_FAMILIES = {
     "coverage": ("coverage",),
     "unserved": ("coverage", "unserved_reasons"),
     "eligibility_funnel": ("funnel",),
+    "crisis_line": ("call_origin",),
     "workload_share": ("workload", "workload_split"),
     "responses": ("responses",),
     "outcomes": ("dispositions",),
@@ -375,6 +381,7 @@ def _pilot_tables(con: duckdb.DuckDBPyConnection, months: list[str], pilot_start
         "unserved": T.unserved_table(fams["coverage"], fams["unserved_reasons"]),
         "eligibility_funnel": T.funnel_table(fams["coverage"], fams["unserved_reasons"],
                                              fams["funnel"]),
+        "crisis_line": T.crisis_line_table(fams["funnel"], fams["call_origin"], fams["responses"]),
         "workload_share": T.workload_table(fams["workload"], fams["workload_split"]),
         "responses": T.responses_frame(fams["responses"]),
         "police_involvement": T.events_table(fams["responses"], {e: fams[e] for e in INVOLVEMENT},

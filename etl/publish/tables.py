@@ -246,3 +246,26 @@ def funnel_table(coverage: Family, reasons: Family, funnel: Family) -> pd.DataFr
     order = {n: i for i, (n, *_) in enumerate(nodes)}
     df = df.assign(_o=df["node"].map(order)).sort_values(KEYS + ["_o"]).drop(columns="_o")
     return df[FUNNEL_COLUMNS].reset_index(drop=True)
+
+
+def crisis_line_table(funnel: Family, origin: Family, responses: Family) -> pd.DataFrame:
+    """The crisis line's part: of the calls of the pilot's types (the funnel's first step),
+    those that arrived through 988 (and by 911 and the non-emergency line), with 988's share;
+    beside them, the calls resolved by phone with no unit sent (the responses table's
+    'phone' responses, the same count)."""
+    calls = _wide(funnel, {"calls": "calls"}, KEYS)
+    by = _wide(origin, {"origin_988": "calls_988", "origin_911": "calls_911",
+                        "origin_non_emergency": "calls_non_emergency"}, KEYS)
+    df = calls.merge(by, on=KEYS, how="left")
+    phone = responses_frame(responses)
+    phone = phone[phone["responder_type"] == "phone"].drop(columns="responder_type").rename(
+        columns={"responses": "resolved_by_phone", "responses_flag": "resolved_by_phone_flag"})
+    df = df.merge(phone, on=KEYS, how="left")
+    for c in ("calls_988", "calls_911", "calls_non_emergency", "resolved_by_phone"):
+        df[f"{c}_flag"] = df[f"{c}_flag"].fillna("not_published")
+    df = rate(df, "calls_988", "calls", "share_988")
+    return df[KEYS + ["calls", "calls_flag", "calls_988", "calls_988_flag", "share_988",
+                      "share_988_ci_low", "share_988_ci_high", "unstable", "rate_flag",
+                      "calls_911", "calls_911_flag", "calls_non_emergency",
+                      "calls_non_emergency_flag", "resolved_by_phone",
+                      "resolved_by_phone_flag"]].reset_index(drop=True)

@@ -4,7 +4,7 @@
 -- to the responses. Every published count is a sum of these (etl/publish/families.py).
 -- Reads: universe (this release's calls), months_to_refresh (the months to count).
 with calls as (
-    select month, district, call_type_group, responder_type, status,
+    select month, district, call_type_group, responder_type, call_origin, status,
            case when status = 'screened_out' then screen_out_reason else 'none' end as screen_out,
            disposition,
            arrest, citation, use_of_force, injury_person, injury_responder,
@@ -21,6 +21,7 @@ items as (
            unnest([
                'status:' || status,
                'screen_out:' || screen_out,
+               'origin:' || call_origin,
                'disposition:' || coalesce(disposition, 'not_recorded'),
                'arrest:' || case when arrest then 'true' when not arrest then 'false' else 'unknown' end,
                'citation:' || case when citation then 'true' when not citation then 'false' else 'unknown' end,

@@ -27,6 +27,7 @@ select
     coalesce(district, location_status) as district,
     call_type_group,
     responder_type,
+    call_origin,
     case
         when location_status = 'outside_city' or not division_covered then 'outside_pilot_area'
         when hour(received_hour) < start_hour or hour(received_hour) >= end_hour
