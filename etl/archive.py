@@ -117,6 +117,37 @@ def _figures(frame: pd.DataFrame, h: Headline) -> pd.DataFrame:
         columns={h.measure: "value", h.denominator: "denominator"})
 
 
+def _complete_periods(periods: pd.DataFrame | None, data_through: str) -> set[tuple[str, str]]:
+    """(period type, period) whose months had all ended by `data_through` (YYYY-MM-DD)."""
+    if periods is None or not len(periods) or len(data_through) < 10:
+        return set()
+    through = pd.Timestamp(data_through)
+    if (through + pd.Timedelta(days=1)).day == 1:  # the data ended on a month's last day
+        last_full = through.strftime("%Y-%m")
+    else:  # a month not over: the one before it is the last whole one
+        last_full = (through.replace(day=1) - pd.Timedelta(days=1)).strftime("%Y-%m")
+    done = set()
+    for ptype, period in zip(periods["period_type"], periods["period"]):
+        end = _calendar_end(ptype, period)
+        if end is not None and end <= last_full:
+            done.add((ptype, period))
+    return done
+
+
+def _calendar_end(period_type: str, period: str) -> str | None:
+    """The last month of a period by the calendar (not by the data it holds so far); None
+    for pilot to date, which never ends."""
+    if period_type == "month":
+        return period
+    if period_type == "quarter":  # 2026-Q2
+        return f"{period[:4]}-{int(period[-1]) * 3:02d}"
+    if period_type == "year":
+        return f"{period}-12"
+    if period_type == "fiscal_year":  # FY2025-26: July 2025 to June 2026
+        return f"{int(period[2:6]) + 1}-06"
+    return None
+
+
 def _empty() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series(dtype="string") for c in REVISION_COLUMNS})
     for c in ("previous_value", "value"):
@@ -128,11 +159,16 @@ def _empty() -> pd.DataFrame:
 
 def revisions_table(public_db: Path, tables: dict[str, pd.DataFrame], release: str) -> pd.DataFrame:
     """The headline figures that changed since the live release, for the periods and places
-    both releases publish (a month the older release did not yet have is new, not revised)."""
-    previous = _read_live(public_db, "select release from releases order by released_at desc limit 1")
+    both releases publish whose months were all over when the older release's data ended:
+    a month it did not have is new data, and a quarter, year or pilot to date still running
+    then grows with each month (the README's example: March's coverage revised by late
+    records)."""
+    previous = _read_live(public_db, "select release, data_through from releases "
+                                     "order by released_at desc limit 1")
     prev_id = previous["release"].iloc[0] if previous is not None and len(previous) else None
     if prev_id is None:
         return _empty()
+    done = _complete_periods(tables.get("periods"), str(previous["data_through"].iloc[0]))
     min_cell = settings.min_cell()
     frames = []
     for h in HEADLINES:
@@ -141,6 +177,7 @@ def revisions_table(public_db: Path, tables: dict[str, pd.DataFrame], release: s
             continue
         both = _figures(old, h).merge(_figures(tables[h.table], h), on=KEYS,
                                       suffixes=("_previous", ""))
+        both = both[[(t, p) in done for t, p in zip(both["period_type"], both["period"])]]
         was = both["value_previous"].notna().to_numpy()
         now = both["value"].notna().to_numpy()
         drawn = lambda x: np.round(pd.to_numeric(x, errors="coerce").to_numpy(float) * h.scale,  # noqa: E731

@@ -253,10 +253,12 @@ TABLES: tuple[Table, ...] = (
           "release,previous_release,table_name,measure,period_type,period,district,call_type_group",
           "previous_value,value,previous_denominator,denominator,denominator_change",
           "Headline figures (coverage rate, civilian share of calls handled, civilian median "
-          "minutes dispatch to scene) that both releases publish for the period and place.",
+          "minutes dispatch to scene) that both releases publish, for periods whose months had "
+          "all ended when the earlier release's data ended.",
           "revision: 'revised' (the figure as the dashboard writes it, to 0.1 point or minute, "
           "changed: late records, corrections, re-classified call types), 'now_hidden' or "
-          "'now_shown'. A month the earlier release did not have is new data, not a revision. "
+          "'now_shown'. A month the earlier release did not have is new data, and a quarter, year "
+          "or pilot to date still running then grows with each month: neither is a revision. "
           "denominator_change: this release's denominator minus the earlier one's; one from 1 "
           "to the minimum cell minus one is marked hidden."),
     Table("catalog", "This catalog", "table_name",
