@@ -191,6 +191,8 @@ def revisions_table(public_db: Path, tables: dict[str, pd.DataFrame], release: s
         change = d_new - d_old
         small = change.abs().between(1, min_cell - 1)
         out["denominator_change"] = change.mask(small).astype("Int64")
+        # a hidden change is not to be had from the two denominators beside it either
+        out.loc[small.to_numpy(), ["denominator_previous", "denominator"]] = np.nan
         out["denominator_change_flag"] = np.where(small, "hidden",
                                                   np.where(change.isna(), "not_published", ""))
         frames.append(out.assign(release=release, previous_release=prev_id, table_name=h.table,

@@ -255,6 +255,18 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     item("fn:screened", ["fn:screened_out", "eligible"])
     item("fn:screened_out", sorted(f for f in families if f.startswith("fn:screened_out_")))
     item("fn:calls", ["fn:origin_911", "fn:origin_988", "fn:origin_non_emergency"])
+    # every call of the universe has one responder type: in a period wholly inside the
+    # pilot, the funnel's calls are the sum of the responses of the five types
+    spans = table("pilot_coverage")
+    start = str(spans["span_start"].min())[:7] if len(spans) else "9999-99"
+    first = dict(zip(periods["period"], periods["first_month"]))
+    responders = ["civilian_team", "co_response", "police", "fire_ems", "phone"]
+    for k in families["fn:calls"]:
+        if str(first.get(k[2], "0000-00")) < start:
+            continue
+        parts = [("resp",) + k[1:] + (r,) for r in responders]
+        if all(p in every for p in parts):
+            s.eq(k, parts)
     reasons = sorted(f for f in families if f.startswith("unserved:"))
     item("unserved", reasons)
     item("handled", ["wl:civilian_team", "wl:co_response", "wl:police"])
@@ -282,7 +294,7 @@ def group_of(key) -> str:
     each with the responses it shares)."""
     name = key[0]
     if name in ("eligible", "served", "unserved") or name.startswith(("unserved:", "fn:")):
-        return "coverage"
+        return "coverage"  # (the funnel's calls tie it to the responses it shares)
     if name == "handled" or name.startswith("wl:"):
         return "workload"
     if name.split(":")[0] in ("rec", "true", "unk", "false"):
@@ -307,7 +319,8 @@ def solve_ranges(s: System, targets: list, time_limit: float = 300.0) -> dict:
     for t in targets:
         by_group[group_of(t)].append(t)
     for g, ts in by_group.items():
-        keep = {g, "resp"}
+        # the responses are tied to the funnel (its calls are their sum): attacked with it
+        keep = {g, "resp"} | ({"coverage"} if g == "resp" else set())
         eqs = [(p, parts) for p, parts in s.equations
                if group_of(p) in keep and all(group_of(q) in keep for q in parts)]
         out.update(_solve(s, eqs, ts, time_limit))

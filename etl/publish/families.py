@@ -171,13 +171,27 @@ def responder_dim() -> Dim:
                tuple(() for _ in RESPONDERS))
 
 
+TOTAL = "all_responders"
+
+
+def responders_with_total() -> Dim:
+    """Responder types and their sum. The sum is never printed as responses, but it is the
+    eligibility funnel's first step (every call of the universe has one responder type), so
+    an outsider knows it: the responses grid holds it as known."""
+    n = len(RESPONDERS)
+    return Dim("item", (*RESPONDERS, TOTAL), RESPONDERS, tuple((i, n) for i in range(n)),
+               tuple(() for _ in RESPONDERS) + ((tuple(range(n)),),))
+
+
 def responses_family(leaves: pd.DataFrame, period: Dim, period_type: dict[str, str],
                      groups: list[str]) -> Family:
     """Responses by responder type: the denominator of every outcome rate. leaves: month,
-    place, group, item (the responder type), n."""
-    dims = [period, g.place_dim(), g.group_dim(groups), responder_dim()]
+    place, group, item (the responder type), n. Protected with their sum over responder
+    types known (the funnel prints it); the sum's cells are left out of the family."""
+    dims = [period, g.place_dim(), g.group_dim(groups), responders_with_total()]
     cells = _frame(dims, leaves, ["month", "place", "group", "item"], _place_group_keep(dims))
     cells = _label(cells, dims, ["period", "place", "group", "responder"])
+    is_total = (cells["responder"] == TOTAL).to_numpy()
     cells["period_type"] = cells["period"].map(period_type)
     n_periods = cells.drop_duplicates("period")["period_type"].value_counts().to_dict()
     rows = cells.rename(columns={"n": "responses"})
@@ -185,19 +199,22 @@ def responses_family(leaves: pd.DataFrame, period: Dim, period_type: dict[str, s
     present = published & (cells["n"].to_numpy() >= settings.min_denominator())
     lower, upper = g.knowledge(published, present, np.ones(len(cells), bool))
     scope = g.scope_of(cells["place"], cells["group"])
-    allowed = cells["n"].to_numpy() >= settings.min_denominator()
+    allowed = (cells["n"].to_numpy() >= settings.min_denominator()) & ~is_total
     row = np.arange(len(cells))
     row_table = pd.DataFrame({"row": row, "allowed": allowed,
                               "grain": list(zip(scope, cells["period_type"]))})
     costs = g.costs_for(row_table)
     costs.row_weight *= 0.5  # behind the headline rates, ahead of detail
     grid = Grid(dims, cells[["d0", "d1", "d2", "d3"]].to_numpy(), cells["n"].to_numpy(),
-                published & present, lower, upper, row, printed=published)
+                published & present & ~is_total, lower, upper, row,
+                fixed=is_total, printed=published & ~is_total)
     prot = protect(grid, costs, settings.min_cell())
     cells = _statuses(cells, prot, published, present)
     cells["allowed"] = allowed
+    keep = ~is_total
+    cells = cells[keep].reset_index(drop=True)
     log.info("publish: responses, %d cells, %d hidden in %.2f s", len(cells),
-             int(prot.hidden.sum()), prot.stats.get("seconds", 0))
+             int(prot.hidden[keep].sum()), prot.stats.get("seconds", 0))
     return Family("responses", cells, prot.stats)
 
 

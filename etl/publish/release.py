@@ -381,7 +381,9 @@ def _pilot_tables(con: duckdb.DuckDBPyConnection, months: list[str], pilot_start
         "unserved": T.unserved_table(fams["coverage"], fams["unserved_reasons"]),
         "eligibility_funnel": T.funnel_table(fams["coverage"], fams["unserved_reasons"],
                                              fams["funnel"]),
-        "crisis_line": T.crisis_line_table(fams["funnel"], fams["call_origin"], fams["responses"]),
+        "crisis_line": T.crisis_line_table(
+            fams["funnel"], fams["call_origin"], fams["responses"],
+            before_pilot=set(periods.loc[periods["month"] < pilot_start, "period"])),
         "workload_share": T.workload_table(fams["workload"], fams["workload_split"]),
         "responses": T.responses_frame(fams["responses"]),
         "police_involvement": T.events_table(fams["responses"], {e: fams[e] for e in INVOLVEMENT},

@@ -248,7 +248,8 @@ def funnel_table(coverage: Family, reasons: Family, funnel: Family) -> pd.DataFr
     return df[FUNNEL_COLUMNS].reset_index(drop=True)
 
 
-def crisis_line_table(funnel: Family, origin: Family, responses: Family) -> pd.DataFrame:
+def crisis_line_table(funnel: Family, origin: Family, responses: Family,
+                      before_pilot: set[str] = frozenset()) -> pd.DataFrame:
     """The crisis line's part: of the calls of the pilot's types (the funnel's first step),
     those that arrived through 988 (and by 911 and the non-emergency line), with 988's share;
     beside them, the calls resolved by phone with no unit sent (the responses table's
@@ -261,6 +262,11 @@ def crisis_line_table(funnel: Family, origin: Family, responses: Family) -> pd.D
     phone = phone[phone["responder_type"] == "phone"].drop(columns="responder_type").rename(
         columns={"responses": "resolved_by_phone", "responses_flag": "resolved_by_phone_flag"})
     df = df.merge(phone, on=KEYS, how="left")
+    # the responses family counts every month, the funnel the pilot's: a period holding
+    # months before the pilot began gives no phone count beside the funnel's calls
+    mixed = df["period"].isin(before_pilot).to_numpy()
+    df.loc[mixed, "resolved_by_phone"] = pd.NA
+    df.loc[mixed, "resolved_by_phone_flag"] = "not_published"
     for c in ("calls_988", "calls_911", "calls_non_emergency", "resolved_by_phone"):
         df[f"{c}_flag"] = df[f"{c}_flag"].fillna("not_published")
     df = rate(df, "calls_988", "calls", "share_988")
