@@ -21,6 +21,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.publish.protect import MIN_RANGE
+from etl.publish.simple import hide_under_one_total
 from outcomes import settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,6 @@ MEASURES = {"people_shot": None, "killed": "person_killed", "armed": "person_arm
             "signs_of_mental_illness": "person_signs_of_mental_illness"}
 ALL_YEARS = "2010-2014"
 COLUMNS_OUT = ["period", "measure", "people", "people_flag"]
-MIN_RANGE = 5
 
 
 class ShootingsFileError(ValueError):
@@ -78,20 +79,16 @@ def read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _protect(counts: dict[str, int], total: int, min_cell: int) -> set[str]:
-    """The years of one measure to hide: small ones, and more until every hidden year has
-    at least MIN_RANGE possible values given the total (smallest shown years first)."""
-    hidden = {y for y, n in counts.items() if 1 <= n < min_cell}
+    """The years of one measure to hide: the five years add up to the shown total, the one
+    equation calls by hour also have (etl.publish.simple.hide_under_one_total); where even
+    all of them hidden is not enough, the total too."""
     if 1 <= total < min_cell:
         return set(counts) | {ALL_YEARS}
-    while hidden:
-        rest = total - sum(n for y, n in counts.items() if y not in hidden)
-        if len(hidden) > 1 and rest - (len(hidden) - 1) >= MIN_RANGE:
-            break
-        shown = sorted((n, y) for y, n in counts.items() if y not in hidden and n > 0)
-        if not shown:
-            return hidden | {ALL_YEARS}
-        hidden.add(shown[0][1])
-    return hidden
+    years = list(counts)
+    hide, _, enough = hide_under_one_total(np.array([counts[y] for y in years], np.int64),
+                                           min_cell, MIN_RANGE)
+    hidden = {y for y, h in zip(years, hide) if h}
+    return hidden | ({ALL_YEARS} if hidden and not enough else set())
 
 
 def table(kept: pd.DataFrame) -> pd.DataFrame:

@@ -162,6 +162,14 @@ def bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: str,
     return finish(alt.layer(*layers, data=d, **size), text)
 
 
+def _two_line_rows(d: pd.DataFrame, order: list[str], **axis) -> alt.Y:
+    """Rows named on two lines: the `label`, and under it the row's `value_text`."""
+    lines = {lab: [lab, txt] for lab, txt in zip(d["label"], d["value_text"])}
+    return alt.Y("label:N", sort=order, title=None,
+                 axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
+                               labelLineHeight=14, labelPadding=6, **axis))
+
+
 def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
                  value_title: str, label_format: str = "median {median} · 90th {p90}") -> alt.VConcatChart:
     """Minutes per category (`label`): a box from the 25th to the 75th percentile, a line to
@@ -179,10 +187,7 @@ def distribution(df: pd.DataFrame, text: ChartText, category_title: str,
     order = list(d["label"])
     # each row's figures under its name, not beside the box: the box keeps the chart's
     # whole width, on a phone too
-    lines = {lab: [lab, txt] for lab, txt in zip(d["label"], d["value_text"])}
-    y = alt.Y("label:N", sort=order, title=None,
-              axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
-                            labelLineHeight=14, labelPadding=6))
+    y = _two_line_rows(d, order)
     base = alt.Chart()
     # two lines of label per row, with room between rows (the page fits the whole chart,
     # axis included, into this height)
@@ -213,10 +218,7 @@ def funnel(df: pd.DataFrame, text: ChartText, value_title: str) -> alt.VConcatCh
     d = df.copy()
     d["drawn"] = d["value"].where(d["status"] == "ok")
     order = list(d["label"])
-    lines = {lab: [lab, txt] for lab, txt in zip(d["label"], d["value_text"])}
-    y = alt.Y("label:N", sort=order, title=None,
-              axis=alt.Axis(labelExpr=f"{json.dumps(lines)}[datum.value] || datum.value",
-                            labelLineHeight=14, labelPadding=6, labelLimit=260))
+    y = _two_line_rows(d, order, labelLimit=260)
     tooltip = [alt.Tooltip("label:N", title=value_title), alt.Tooltip("value_text:N", title="")]
     bars_ = alt.Chart().mark_bar(size=22, color="#1b7f79").encode(
         y=y, x=alt.X("drawn:Q", title=value_title,

@@ -453,6 +453,11 @@ def series_label(series: str, lang_: str) -> str:
     return t("bl.series_lapd", lang_) if series == "lapd_estimate" else series
 
 
+# codes named by one catalog key each, in the CSVs' *_label columns and the data tables
+CATALOG_WORDS = {"node": "funnel.node.{}", "parent_node": "funnel.node.{}",
+                 "node_kind": "funnel.kind.{}", "measure": "hist.measure.{}"}
+
+
 def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None) -> pd.DataFrame:
     """A chart's numbers as a CSV a reader can use alone: the slice as columns (period type,
     period, district, call types; a column of the chart's own wins), beside each code its
@@ -476,10 +481,8 @@ def csv_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = None)
         "call_type_group": lambda x: label("group", x, v.lang),
         "responder_type": lambda x: label("responder", x, v.lang),
         "series": lambda x: series_label(x, v.lang),
-        "node": lambda x: t(f"funnel.node.{x}", v.lang),
-        "parent_node": lambda x: t(f"funnel.node.{x}", v.lang) if x else "",
-        "node_kind": lambda x: t(f"funnel.kind.{x}", v.lang),
-        "measure": lambda x: t(f"hist.measure.{x}", v.lang),
+        **{col: (lambda x, key=key: t(key.format(x), v.lang) if x else "")
+           for col, key in CATALOG_WORDS.items()},
     }
     for col, name in labellers.items():
         if col in out and f"{col}_label" not in out:
@@ -518,10 +521,8 @@ def table_frame(frame: pd.DataFrame, v: View, drawn: dict[str, str] | None = Non
         "coverage": lambda x: t(f"bl.{x}", lang_),
         "status": lambda x: _status_text(x, lang_),
         "calls_flag": lambda x: _status_text(x, lang_),
-        "node": lambda x: t(f"funnel.node.{x}", lang_),
-        "parent_node": lambda x: t(f"funnel.node.{x}", lang_) if x else "",
-        "node_kind": lambda x: t(f"funnel.kind.{x}", lang_),
-        "measure": lambda x: t(f"hist.measure.{x}", lang_),
+        **{col: (lambda x, key=key: t(key.format(x), lang_) if x else "")
+           for col, key in CATALOG_WORDS.items()},
     }
     for col, word in words.items():
         if col in out:

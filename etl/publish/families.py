@@ -164,18 +164,12 @@ def rate_family(spec: RateSpec, leaves: pd.DataFrame, period: Dim, period_type: 
 # ---------------------------------------------------------------- responses and detail
 
 
-def responder_dim() -> Dim:
-    """Responder types side by side: each its own leaf and node, no total (responses of
-    different responder types are never added up in a published table)."""
-    return Dim("item", RESPONDERS, RESPONDERS, tuple((i,) for i in range(len(RESPONDERS))),
-               tuple(() for _ in RESPONDERS))
-
-
 TOTAL = "all_responders"
 
 
 def responders_with_total() -> Dim:
-    """Responder types and their sum. The sum is never printed as responses, but it is the
+    """Responder types, each its own leaf and node, and their sum. Responses of different
+    responder types are never added up in a published table, but their sum is the
     eligibility funnel's first step (every call of the universe has one responder type), so
     an outsider knows it: the responses grid holds it as known."""
     n = len(RESPONDERS)
@@ -416,18 +410,12 @@ def _detail_rows(cells: pd.DataFrame, keys: list[str], headline: tuple[str, ...]
         else (np.zeros(0, np.int64), [])
     row[main] = codes
     row[~main] = len(uniq) + np.arange(int((~main).sum()))
-    # the city's detail for years and longer is read like a headline: a cube that hides it
-    # is dear, so several smaller cubes are tried first (a young pilot's first quarter holds
-    # a handful of holds or arrests; one cube through its month ran up to the pilot to date)
     ptype = cells["period_type"].to_numpy()
-    city_long = (scope == "city") & np.isin(ptype, LONG_PERIODS) if DEAR_CITY_DETAIL else np.zeros(n, bool)
-    dear = main | city_long
     table = pd.DataFrame({"row": row, "scope": scope, "period_type": ptype,
-                          "allowed": np.where(dear, printed, False),
-                          "grain": [(s, p) if m else None for s, p, m in zip(scope, ptype, dear)]})
+                          "grain": [(s, p) if m else None for s, p, m in zip(scope, ptype, main)]})
     table = table.drop_duplicates("row").sort_values("row").reset_index(drop=True)
     # a headline row is allowed (costs its grain's weight) when any of its cells is printed
-    allowed = pd.Series(np.where(dear, printed, False)).groupby(row).any()
+    allowed = pd.Series(main & printed).groupby(row).any()
     table["allowed"] = allowed.reindex(table["row"]).to_numpy()
     return row, table
 
@@ -447,7 +435,6 @@ def _rare_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:
 
 SPARSE_FACTOR = 2.0
 LONG_PERIODS = ("year", "fiscal_year", "pilot_to_date")
-DEAR_CITY_DETAIL = False  # measured: +6 s of publish on the 130,000-call demo for 4 more of the city's 30 pilot-to-date dispositions
 
 
 def _sparse_rows(cells: pd.DataFrame, item: str, scope: np.ndarray) -> np.ndarray:

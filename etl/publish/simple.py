@@ -76,6 +76,29 @@ def other_contacts(leaves: pd.DataFrame, period: Dim, period_type: dict[str, str
     return fam, table
 
 
+def hide_under_one_total(n: np.ndarray, min_cell: int, min_range: int
+                         ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Counts tied by nothing but one shown total: the small ones hidden, and with them the
+    smallest shown ones until the hidden hold at least min_range - 1 more than their number,
+    so each small one keeps at least min_range possible values (from 1 to that surplus + 1).
+    Returns what to hide, which of those are complements, and whether that was reached
+    (not: every non-zero count is hidden, and the total must go too)."""
+    hide = (n >= 1) & (n < min_cell)
+    complement = np.zeros(len(n), bool)
+    if not hide.any():
+        return hide, complement, True
+
+    def enough() -> bool:
+        return bool(hide.sum() >= 2 and n[hide].sum() - hide.sum() >= min_range - 1)
+
+    for i in np.argsort(n, kind="stable"):
+        if enough():
+            break
+        if not hide[i] and n[i] > 0:
+            hide[i] = complement[i] = True
+    return hide, complement, enough()
+
+
 def calls_by_hour(leaves: pd.DataFrame, period_type: dict[str, str], responses: Family,
                   min_range: int = 5) -> tuple[Family, pd.DataFrame]:
     """Calls by hour of day and weekday, citywide, by responder type, for pilot to date.
@@ -102,14 +125,8 @@ def calls_by_hour(leaves: pd.DataFrame, period_type: dict[str, str], responses: 
         if status.get(r) != SHOWN:
             st[:] = NOT_PUBLISHED
         elif min_cell > 1:
-            hide = (n >= 1) & (n < min_cell)
-            if hide.any():
-                for i in np.argsort(n, kind="stable"):
-                    if hide.sum() >= 2 and n[hide].sum() - hide.sum() >= min_range - 1:
-                        break
-                    if not hide[i] and n[i] > 0:
-                        hide[i] = complement[i] = True
-                st[hide] = HIDDEN
+            hide, complement, _ = hide_under_one_total(n, min_cell, min_range)
+            st[hide] = HIDDEN
         for sl, v, s_, c in zip(slots, n, st, complement):
             rows.append(("pilot_to_date", r, sl, v, s_, c))
     cells = pd.DataFrame(rows, columns=["period", "responder_type", "slot", "n", "status", "complement"])
