@@ -257,7 +257,9 @@ def grouped_bars(df: pd.DataFrame, text: ChartText, kind: str, category_title: s
     color = alt.Color("series:N", title=series_title,
                       scale=alt.Scale(domain=domain,
                                       range=[COLORS.get(s, OTHER_SERIES.get(s, "#999")) for s in domain]),
-                      legend=alt.Legend(orient="top", columns=1, labelExpr=_label_expr(labels)))
+                      # one column of whole names: a phone has room for them above the bars
+                      legend=alt.Legend(orient="top", columns=1, labelExpr=_label_expr(labels),
+                                        labelLimit=320))
     tooltip = [alt.Tooltip("label:N", title=category_title),
                alt.Tooltip("series_label:N", title=series_title),
                alt.Tooltip("value_text:N", title=value_title)]

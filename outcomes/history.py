@@ -54,7 +54,7 @@ def section(v: View) -> None:
     d = d.assign(_o=d["series"].map(order)).sort_values(["label", "_o"]).drop(columns="_o")
     title = ui.tr("hist.chart_title")
     text = ui.chart_text(title, ui.tr("hist.subtitle"), extra=[ui.tr("hist.covers")],
-                         source=ui.tr("hist.source"))
+                         source=ui.tr("hist.source"), data_through="2014-12-31")
     chart = ui.chart("grouped_bars", d, text, "count", ui.tr("hist.year"), ui.tr("hist.people"),
                      ui.tr("hist.measure_title"))
     ui.chart_block(chart, d[["label", "series", "value", "status"]].rename(

@@ -329,10 +329,12 @@ def banner() -> dict | None:
 
 
 def chart_text(title: str, subtitle: str, extra: list[str] | None = None,
-               source: str | None = None) -> ChartText:
+               source: str | None = None, data_through: str | None = None) -> ChartText:
+    """`data_through`: the last date of a chart's own source, where it is not the pilot's
+    records (the county's shootings end in 2014)."""
     run = query("latest_run") or {"data_through": "?"}
     return ChartText(title=title, subtitle=subtitle, source=source or tr("chart.source"),
-                     data_through=tr("chart.data_through", date=run["data_through"]),
+                     data_through=tr("chart.data_through", date=data_through or run["data_through"]),
                      note=tr("note.suppression"), extra=extra or [], lang=lang())
 
 
