@@ -177,7 +177,9 @@ def revisions_table(public_db: Path, tables: dict[str, pd.DataFrame], release: s
             continue
         both = _figures(old, h).merge(_figures(tables[h.table], h), on=KEYS,
                                       suffixes=("_previous", ""))
-        both = both[[(t, p) in done for t, p in zip(both["period_type"], both["period"])]]
+        # an array, not a list: an empty list would select no columns rather than no rows
+        both = both.loc[np.array([(t, p) in done for t, p in zip(both["period_type"],
+                                                                   both["period"])], dtype=bool)]
         was = both["value_previous"].notna().to_numpy()
         now = both["value"].notna().to_numpy()
         drawn = lambda x: np.round(pd.to_numeric(x, errors="coerce").to_numpy(float) * h.scale,  # noqa: E731
