@@ -314,6 +314,39 @@ def attack_file(db: Path, reference: Path, min_cell: int, min_den: int, sample: 
             "equations": len(s.equations), "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def public_use_file(db: Path, reference: Path, min_cell: int, min_den: int, sample: int) -> dict:
+    """The public-use record file: the share of records kept, and where each outcome column
+    is withheld; against the reference (cell protection off), what the same file would
+    keep; and the attack on the hidden counts the file's counts are tied to."""
+    def summary(p):
+        s = _read(p, "select * from public_use_file_summary")
+        return {k: (None if pd.isna(v) else (float(v) if isinstance(v, (float, np.floating)) else v))
+                for k, v in s.iloc[0].to_dict().items()} if len(s) else {}
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        s = attack.build(con, min_den)
+    finally:
+        con.close()
+    con = duckdb.connect(str(reference), read_only=True)
+    try:
+        truth = attack.build(con, min_den).value
+    finally:
+        con.close()
+    tied = sorted({q for p, parts in s.equations if p[0].startswith("puf|") for q in parts
+                   if s.flag.get(q) == "hidden" and 1 <= truth.get(q, 0) < min_cell})
+    rng = np.random.default_rng(1)
+    picks = [tied[i] for i in rng.choice(len(tied), size=min(sample, len(tied)), replace=False)] if tied else []
+    t0 = time.perf_counter()
+    values = [attack.n_values(*r) for r in attack.solve_ranges(s, picks).values()] if picks else []
+    return {"published": summary(db), "unprotected_reference": summary(reference),
+            "attack": {"small_hidden_tied": len(tied), "attacked": len(picks),
+                       "pinned": int(sum(v <= 1 for v in values)),
+                       "under_5_values": int(sum(v < 5 for v in values)),
+                       "min_values": float(min(values)) if values else None,
+                       "seconds": round(time.perf_counter() - t0, 1)}}
+
+
 def previous_worktree(out: Path) -> Path:
     wt = out / f"previous-{PREVIOUS}"
     if not wt.exists():
@@ -366,7 +399,9 @@ def measure() -> dict:
                 "seconds": secs, "exact": True, "utility": util,
                 "detail_utility": detail_utility(pub, ref, min_cell),
                 "targets": check_targets(util, calls),
-                "attack": attack_file(pub, ref, min_cell, min_den, args.sample)}
+                "attack": attack_file(pub, ref, min_cell, min_den, args.sample),
+                "public_use_file": public_use_file(pub, ref, min_cell, min_den,
+                                                   max(10, args.sample // 3))}
             saved.write_text(json.dumps(r["methods"]["alternative_tables"]))
         log(f"{calls}: alternative tables {r['methods']['alternative_tables']['seconds']} s, "
             f"attack {r['methods']['alternative_tables']['attack']}")

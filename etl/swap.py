@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.publish import puf
 from etl.runlock import checkpoint
 from outcomes import catalog as cat
 from outcomes import settings
@@ -78,6 +79,13 @@ def check_public(path: Path) -> None:
                     # checksums of the boundary files and of each release are public on purpose
                     if n and col not in ("boundary_sha256", "divisions_sha256", "content_sha256"):
                         problems.append(f"{name}.{col} holds values shaped like hashed ids")
+        if "public_use_file" in names:
+            # k and l as anyone can recompute them from the file alone
+            rows = con.execute("select * from public_use_file").df()
+            k, l = puf.k_and_l(rows)
+            if len(rows) and (k < settings.puf_k() or (l is not None and l < settings.puf_l())):
+                problems.append(f"public_use_file is {k}-anonymous and {l}-diverse, below "
+                                f"OUTCOMES_PUF_K={settings.puf_k()} / OUTCOMES_PUF_L={settings.puf_l()}")
         if problems:
             raise ReleaseCheckError("the new public file failed its checks, so the previous one "
                                     "stays in place: " + "; ".join(problems))

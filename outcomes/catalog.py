@@ -240,6 +240,31 @@ TABLES: tuple[Table, ...] = (
           "cannot say which shootings were LAPD's, and it ends in 2014. No name, letter or link "
           "is published. Counts from 1 to the minimum cell minus one are hidden, with as many "
           "other years as keep them from being worked out from the five-year total."),
+    Table("public_use_file", "Public-use record file: one row per response",
+          "fiscal_year,district,responder_type",
+          "disposition,arrest,use_of_force,referral_offered,dispatch_to_scene_band",
+          "Responses of the civilian teams, co-response and police to public-initiated calls of "
+          "the pilot's call types in a council district, in groups (fiscal year, district, "
+          "responder type) whose response count is published.",
+          "De-identified and generalised: no id, date, time of day or place finer than a "
+          "council district. k-anonymous on its grain (every group holds at least k records) "
+          "and l-diverse (each outcome column shows at least l values in a group, or is "
+          "withheld there); k, l and the share of records kept are in public_use_file_summary. "
+          "A value reads 'withheld' where the tables do not show its count for the group, so "
+          "no count taken from the file reveals a count the tables hide. Rows are sorted by "
+          "their values. dispatch_to_scene_band: minutes from dispatch to arrival in bands, "
+          "or the interval's state (not_recorded, invalid_negative, invalid_over_24h). The "
+          "events: yes, no or not_recorded. For official figures use the tables."),
+    Table("public_use_file_summary", "Public-use record file: k, l and the share kept", "k,l",
+          "records_in_scope,records_kept,share_kept,groups_kept",
+          "The public-use record file (public_use_file).",
+          "k: the fewest records in any group of the file's grain (OUTCOMES_PUF_K is the "
+          "least allowed); l: the fewest values an outcome column shows in a group (OUTCOMES_PUF_L). "
+          "records_in_scope: citywide responses of the three responder types by fiscal year, "
+          "where the tables show them (their own counts); share_kept: the share of those "
+          "records the file holds. Records are left out where their district is unknown or outside "
+          "the city, or their group's response count is hidden. <column>_withheld_share: the "
+          "share of the file's rows where that column reads 'withheld'."),
     Table("releases", "Release archive", "release",
           "run_id,released_at,data_through,code_table_version,method_version,content_sha256,"
           "files_kept",

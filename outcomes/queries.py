@@ -160,6 +160,29 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             {"n": name}).fetchone()[0])
 
 
+def public_use_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The public-use record file's k, l and share kept (None in a file from before it was
+    published)."""
+    if not _has_table(con, "public_use_file_summary"):
+        return None
+    rows = con.execute("select * from public_use_file_summary").df()
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def public_use_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each column of the public-use record file with the values it holds and how many rows
+    hold each: for its data dictionary."""
+    if not _has_table(con, "public_use_file"):
+        return pd.DataFrame(columns=["column_name", "value", "rows"])
+    # (the app's connection holds the table twice, attached and as a view: read its columns
+    # off the table itself)
+    cols = [d[0] for d in con.execute("select * from public_use_file limit 0").description]
+    return con.execute(" union all ".join(
+        f"""select {i} as position, '{c}' as column_name, "{c}" as value, count(*) as rows
+            from public_use_file group by all""" for i, c in enumerate(cols))
+        + " order by position, value").df().drop(columns="position")
+
+
 def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The release archive, oldest first (empty in a file from before it was kept)."""
     if not _has_table(con, "releases"):

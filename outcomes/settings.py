@@ -66,6 +66,14 @@ SETTINGS: dict[str, Setting] = {
                 "How many dated releases (releases/<time>-<run>/, the Parquet tables, catalog and "
                 "MANIFEST.json) are kept; older ones are pruned, never the one the newest "
                 "release's revisions table compares against. At least 2."),
+        Setting("OUTCOMES_PUF_K", "11",
+                "The public-use record file is k-anonymous: every combination of its "
+                "quasi-identifiers (fiscal year, council district, responder type) holds at "
+                "least this many records. At least 11, the smallest published count."),
+        Setting("OUTCOMES_PUF_L", "2",
+                "The public-use record file is l-diverse: within each such group, each outcome "
+                "column released holds at least this many different values (else it is "
+                "withheld for the group). At least 2."),
         Setting("OUTCOMES_VALIDATE_CHARTS", "0",
                 "1: check every chart the app builds against the Vega-Lite schema (the tests "
                 "do). Off when serving: it doubled the time to build a chart."),
@@ -159,6 +167,28 @@ def releases_kept() -> int:
         raise ValueError(f"OUTCOMES_RELEASES_KEPT={value}: keep at least 2 releases (the newest "
                          "and the one its revisions compare against)")
     return value
+
+
+def _at_least(env: str, floor: int, what: str) -> int:
+    raw = SETTINGS[env].raw()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{env}={raw!r} is not a whole number: set it to {floor} or more "
+                         f"({what})") from None
+    if value < floor:
+        raise ValueError(f"{env}={value}: set it to {floor} or more ({what})")
+    return value
+
+
+def puf_k() -> int:
+    return _at_least("OUTCOMES_PUF_K", max(11, min_cell()),
+                     "the fewest records a group of the public-use file may hold")
+
+
+def puf_l() -> int:
+    return _at_least("OUTCOMES_PUF_L", 2, "the fewest values an outcome column may show in a "
+                     "group of the public-use file")
 
 
 def validate_charts() -> bool:

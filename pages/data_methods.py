@@ -1,11 +1,13 @@
 """Data & methods: every definition from the catalog, pilot coverage, the disclosure rules and what they did
-in plain words, the run log, and every published table as CSV and Parquet."""
+in plain words, the run log, the release archive, the public-use record file, and every published
+table as CSV and Parquet."""
 
 import re
 
 import streamlit as st
 
 from outcomes import export, ui
+from outcomes import public_use
 from outcomes import releases as releases_ui
 from outcomes.metrics import METRICS
 
@@ -50,6 +52,7 @@ st.dataframe(quarantine.assign(rows=[ui.count_text(n) for n in quarantine["rows"
                               "rows": ui.tr("dm.rows")}), hide_index=True)
 
 releases_ui.section()
+public_use.section()
 
 st.header(ui.tr("dm.downloads"))
 st.markdown(ui.tr("dm.downloads_note"))

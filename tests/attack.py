@@ -215,6 +215,10 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
             parts.append(("q", r.source, r.reason))
         s.eq(("runs", last, "rows_quarantined"), parts)
 
+    _public_use_file(s, table("public_use_file"), table("public_use_file_summary"),
+                     sorted(periods.loc[periods["period_type"] == "fiscal_year", "period"]),
+                     sorted({r for r in table("outcomes").get("outcome", pd.Series(dtype=str))} - {ALL}))
+
     # --- relations
     groups = sorted({k[4] for k in families["eligible"] | families["resp"]} - {ALL})
     for fam, keys in families.items():
@@ -289,10 +293,73 @@ def build(con: duckdb.DuckDBPyConnection, min_den: int) -> System:
     return s
 
 
+PUF_EVENTS = {"yes": "true", "no": "false", "not_recorded": "unk"}
+PUF_STATES = {"not_recorded": "missing", "invalid_negative": "negative",
+              "invalid_over_24h": "over_24h"}
+
+
+def _public_use_file(s: System, rows: pd.DataFrame, summary: pd.DataFrame, fiscal_years: list,
+                     outcomes: list) -> None:
+    """The record file's counts, as the outsider takes them: for each group (fiscal year,
+    district, responder type), its size is that responses count; each value of a column
+    counts that value's cell of the tables; a column's "withheld" rows are the sum of the
+    cells of every value it does not print there (a value not seen is zero or withheld).
+    A band of minutes counts valid times: the bands add up to the valid ones. Counts over
+    two columns have no cell in the tables and add up to these, so they add nothing."""
+    if rows.empty:
+        return
+    events = [c for c in rows.columns if c not in ("fiscal_year", "district", "responder_type",
+                                                   "disposition", "dispatch_to_scene_band")]
+    for (fy, district, responder), g in rows.groupby(["fiscal_year", "district", "responder_type"]):
+        k = ("fiscal_year", fy, district, ALL, responder)
+
+        def known(name, parts, value):
+            key = (f"puf|{name}",) + k
+            s.cell(key, float(value), "")
+            s.eq(key, parts)
+
+        known("resp", [("resp",) + k], len(g))
+        counts = g["disposition"].value_counts()
+        for v, n in counts.items():
+            if v != "withheld":
+                known(f"disp:{v}", [(f"disp:{v}",) + k], n)
+        known("disp:withheld", [(f"disp:{v}",) + k for v in outcomes if v not in counts.index
+                                or v == "withheld"], counts.get("withheld", 0))
+        for e in events:
+            counts = g[e].value_counts()
+            for v, n in counts.items():
+                if v != "withheld":
+                    known(f"{PUF_EVENTS[v]}:{e}", [(f"{PUF_EVENTS[v]}:{e}",) + k], n)
+            unseen = [PUF_EVENTS[v] for v in PUF_EVENTS if v not in counts.index]
+            known(f"withheld:{e}", [(f"{u}:{e}",) + k for u in unseen], counts.get("withheld", 0))
+        counts = g["dispatch_to_scene_band"].value_counts()
+        bands = [v for v in counts.index if v != "withheld" and v not in PUF_STATES]
+        if bands:
+            known("iv:dispatch_to_scene:valid", [("iv:dispatch_to_scene:valid",) + k],
+                  counts[bands].sum())
+        for v, st in PUF_STATES.items():
+            if v in counts.index:
+                known(f"iv:dispatch_to_scene:{st}", [(f"iv:dispatch_to_scene:{st}",) + k], counts[v])
+        unseen = [st for v, st in PUF_STATES.items() if v not in counts.index] + ([] if bands else ["valid"])
+        known("iv:dispatch_to_scene:withheld", [(f"iv:dispatch_to_scene:{st}",) + k for st in unseen],
+              counts.get("withheld", 0))
+    if len(summary) and not pd.isna(summary["records_in_scope"].iloc[0]):
+        key = ("puf|resp", "records_in_scope")
+        s.cell(key, float(summary["records_in_scope"].iloc[0]), "")
+        # the citywide responses of the fiscal years and types where they are shown
+        s.eq(key, [k for k in (("resp", "fiscal_year", fy, ALL, ALL, r) for fy in fiscal_years
+                               for r in ("civilian_team", "co_response", "police"))
+                   if s.flag.get(k) == ""])
+
+
 def group_of(key) -> str:
     """Which table family a key's count belongs to (the attack is run family by family,
     each with the responses it shares)."""
     name = key[0]
+    if name.startswith("puf|"):  # a count of the record file: the family of what it counts
+        name = name[4:]
+        if name.startswith("withheld:"):
+            return "event:" + name.split(":")[1]
     if name in ("eligible", "served", "unserved") or name.startswith(("unserved:", "fn:")):
         return "coverage"  # (the funnel's calls tie it to the responses it shares)
     if name == "handled" or name.startswith("wl:"):

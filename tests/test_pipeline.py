@@ -596,3 +596,83 @@ def test_parquet_release_and_catalog_json(demo_run):
     con = duckdb.connect()
     n = con.execute(f"select count(*) from read_parquet('{rel}/coverage/**/*.parquet', hive_partitioning = true)").fetchone()[0]
     assert n == len(_public(demo_run, "coverage"))
+
+
+# ---------------------------------------------------------------- the public-use record file
+
+PUF_GRAIN = ["fiscal_year", "district", "responder_type"]
+
+
+def _fiscal_year(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    start = y if m >= 7 else y - 1
+    return f"FY{start}-{(start + 1) % 100:02d}"
+
+
+def test_public_use_file_is_k_anonymous_and_l_diverse_from_the_file_alone(demo_run):
+    """k and l recomputed from the published file (DuckDB and Parquet), apart from the code
+    that built it, meet the settings; its columns are its catalog row's grain and measures,
+    nothing else."""
+    rows = _public(demo_run, "public_use_file")
+    rel = Path(demo_run["public"]).parent / "release" / "public_use_file" / "data.parquet"
+    assert pq.read_table(rel).to_pandas().astype(str).equals(rows.astype(str))
+    catalog = _public(demo_run, "catalog").set_index("table_name").loc["public_use_file"]
+    measures = catalog["measures"].split(",")
+    assert catalog["grain"].split(",") == PUF_GRAIN
+    assert list(rows.columns) == PUF_GRAIN + measures
+    assert len(rows) > 1_000
+    sizes = rows.groupby(PUF_GRAIN).size()
+    assert sizes.min() >= settings.puf_k() >= 11
+    carrying = set()
+    for col in measures:
+        for _, g in rows.groupby(PUF_GRAIN):
+            values = set(g[col]) - {"withheld"}
+            assert len(values) >= settings.puf_l() or set(g[col]) == {"withheld"}, (col, values)
+            if values:
+                carrying.add(col)
+    assert {"disposition", "dispatch_to_scene_band"} <= carrying, carrying
+    # no row order from the warehouse: rows are sorted by their values
+    assert rows.equals(rows.sort_values(list(rows.columns)).reset_index(drop=True))
+    summary = _public(demo_run, "public_use_file_summary").iloc[0]
+    assert summary["k"] == settings.puf_k() and summary["l"] == settings.puf_l()
+    assert summary["records_kept"] == len(rows)
+    assert 0 < summary["share_kept"] <= 1
+    text = rows.to_csv(index=False)
+    assert CANARY not in text.upper()
+    assert not any(len(t) == 64 and all(c in "0123456789abcdef" for c in t)
+                   for t in set(rows.to_numpy().ravel()))
+
+
+def test_public_use_file_counts_are_the_records_and_never_a_hidden_cell(demo_run, truth):
+    """Every group holds exactly its records; a value it prints is counted right and is a
+    count the outcomes table shows for that fiscal year, district and responder; where the
+    table hides the count, the file prints no such value."""
+    rows = _public(demo_run, "public_use_file")
+    oc = _public(demo_run, "outcomes")
+    oc = oc[(oc.period_type == "fiscal_year") & (oc.call_type_group == "all")]
+    u = truth[truth["universe"] & truth["responder_type"].isin(["civilian_team", "co_response", "police"])
+              & truth["district_leaf"].astype(str).isin([str(i) for i in range(1, 16)])].copy()
+    u["fiscal_year"] = u["month"].map(_fiscal_year)
+    u["district"] = u["district_leaf"].astype(str)
+    records = u.groupby(PUF_GRAIN)
+    checked = hidden_seen = 0
+    for key, g in rows.groupby(PUF_GRAIN):
+        r = records.get_group(key)
+        assert len(g) == len(r), key
+        cells = oc[(oc.period == key[0]) & (oc.district == key[1]) & (oc.responder_type == key[2])]
+        for c in cells.itertuples():
+            printed = int((g["disposition"] == c.outcome).sum())
+            if c.calls_flag == "":
+                if printed:
+                    assert printed == c.calls == int((r["disposition"].fillna("not_recorded") == c.outcome).sum())
+                    checked += 1
+            else:
+                assert printed == 0, (key, c.outcome, c.calls_flag)
+                hidden_seen += 1
+        for band, lo, hi in (("under_10_min", 0, 10), ("30_to_59_min", 30, 60)):
+            printed = int((g["dispatch_to_scene_band"] == band).sum())
+            if printed:
+                minutes = r["dispatch_to_scene_seconds"] / 60
+                assert printed == int(((minutes >= lo) & (minutes < hi)).sum())
+                checked += 1
+    assert checked > 20 and hidden_seen > 0

@@ -26,6 +26,7 @@ from etl.call_types import load_code_table
 from etl.crosswalk import Divisions, division_crosswalk, load_divisions
 from etl.districts import Boundaries, display_features
 from etl.publish import families as F
+from etl.publish import puf as P
 from etl.publish import simple, tables as T
 from etl.publish.baseline import baseline_tables
 from etl.publish.baseline import leaf_counts as baseline_leaf_counts
@@ -462,6 +463,11 @@ def build_release(con: duckdb.DuckDBPyConnection, config: Config, boundaries: Bo
         "officer_involved_shootings": shootings.published(),
     })
     tables["protection"] = protection_table(fams)
+    # the public-use record file, on the tables' own decisions (etl/publish/puf.py)
+    use_file = P.build(con, fams, settings.puf_k(), settings.puf_l()) if "responses" in fams \
+        else P.empty(settings.puf_k(), settings.puf_l())
+    tables["public_use_file"] = use_file.rows
+    tables["public_use_file_summary"] = use_file.summary
 
     # Periods to choose from: the pilot's and the police baseline's (which may reach back
     # before the pilot began, or be all a run has).

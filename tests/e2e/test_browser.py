@@ -340,6 +340,43 @@ def test_the_release_archive_lists_and_downloads(pages: Pages, app_server: Serve
             assert hashlib.sha256(z.read(f"{release}/{rel}")).hexdigest() == digest, rel
 
 
+def test_the_public_use_file_downloads(pages: Pages, app_server: Server) -> None:
+    """Data & methods hands over the public-use record file as CSV and Parquet, the same
+    rows as the public file's table, k-anonymous and l-diverse as recomputed from the
+    download, with its data dictionary; in Spanish too."""
+    import pyarrow.parquet as pq
+    from etl.publish import puf
+    page = pages.new()
+    open_page(page, app_server, "data_methods")
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_role("heading", name=t("dm.puf.title")).scroll_into_view_if_needed()
+    with duckdb.connect(str(app_server.db), read_only=True) as con:
+        table = con.execute("select * from public_use_file").df()
+        summary = con.execute("select * from public_use_file_summary").df().iloc[0]
+    assert main.get_by_text(f"{int(summary['records_kept']):,}").count() >= 1
+    name, data = download(page, page.locator(".st-key-puf_csv button"))
+    assert name == "public_use_file.csv", name
+    lines = data.decode("utf-8").splitlines()
+    body = [ln for ln in lines if not ln.startswith("#")]
+    assert any(ln.startswith("# ") and "k = " in ln for ln in lines), lines[:6]
+    rows = pd.read_csv(io.StringIO("\n".join(body)), dtype=str, keep_default_na=False)
+    assert rows.equals(table.astype(str)), "the CSV holds other rows than the public file"
+    k, l = puf.k_and_l(rows)
+    assert k >= 11 and (l is None or l >= 2), (k, l)
+    name, data = download(page, page.locator(".st-key-puf_parquet button"))
+    assert name == "public_use_file.parquet"
+    assert pq.read_table(io.BytesIO(data)).num_rows == len(table)
+    name, data = download(page, page.locator(".st-key-puf_dictionary button"))
+    assert name == "public_use_file_dictionary.csv"
+    dictionary = data.decode("utf-8")
+    assert all(c in dictionary for c in table.columns), dictionary[:500]
+
+    es = pages.new()
+    open_page(es, app_server, "data_methods", "lang=es")
+    assert es.locator("[data-testid=stMain]").get_by_role("heading", name=t("dm.puf.title", "es")).count() == 1
+    assert es.locator(".st-key-puf_csv button").inner_text().strip() == t("dm.puf.csv", "es")
+
+
 def test_district_brief_downloads(pages: Pages, app_server: Server) -> None:
     """The district brief's one-page PDF is a real PDF of some size, and its CSV carries the
     same comment header as the chart exports."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from outcomes.i18n import t
 from tests.e2e.conftest import SCREENSHOTS, Pages, Server
@@ -137,6 +137,8 @@ def test_page_links_carry_the_view(pages: Pages, app_server: Server) -> None:
     page = pages.new()
     open_page(page, app_server, "map", "district=9&lang=es")
     links = page.locator("[data-testid=stSidebar] a")
+    # on a loaded machine the sidebar may be drawn a moment after the page's heading
+    expect(links).to_have_count(len(PAGES), timeout=30_000)
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     paths = [urlsplit(h).path.strip("/") for h in hrefs]
     assert paths == [p for _, p, _ in PAGES], hrefs
