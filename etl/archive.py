@@ -106,7 +106,9 @@ def releases_table(public_db: Path, row: dict, keep: int) -> pd.DataFrame:
         if folder.is_dir() else []
     stays = set((on_disk + [row["release"]])[-keep:]) | set(past["release"].iloc[-1:])
     past["files_kept"] = [r in stays and (folder / r).is_dir() for r in past["release"]]
-    return pd.concat([past[RELEASE_COLUMNS], this[RELEASE_COLUMNS]], ignore_index=True)
+    # an older public file may lack a column added since: it reads empty there
+    return pd.concat([past.reindex(columns=RELEASE_COLUMNS), this[RELEASE_COLUMNS]],
+                     ignore_index=True)
 
 
 def _figures(frame: pd.DataFrame, h: Headline) -> pd.DataFrame:
@@ -173,8 +175,9 @@ def revisions_table(public_db: Path, tables: dict[str, pd.DataFrame], release: s
     frames = []
     for h in HEADLINES:
         old = _read_live(public_db, f'select * from "{h.table}"')
-        if old is None or h.table not in tables:
-            continue
+        need = set(KEYS) | {h.measure, h.denominator} | {c for c, _ in h.where}
+        if old is None or h.table not in tables or not need <= set(old.columns):
+            continue  # the live file has no such figure (one from before it was published)
         both = _figures(old, h).merge(_figures(tables[h.table], h), on=KEYS,
                                       suffixes=("_previous", ""))
         # an array, not a list: an empty list would select no columns rather than no rows

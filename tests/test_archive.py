@@ -101,3 +101,33 @@ def test_a_bad_retention_setting_says_what_to_do(tmp_path, monkeypatch):
         assert "at least 2" in str(exc)
     else:
         raise AssertionError("OUTCOMES_RELEASES_KEPT=1 was accepted")
+
+
+def test_a_live_file_of_an_older_schema_is_read_not_failed_on(tmp_path):
+    """The first run of newer code over a public file written before a column existed: the
+    releases table lists the older release with that column empty, and a headline the live
+    file does not carry gives no revision instead of stopping the run."""
+    import duckdb
+
+    from etl import archive
+    live = tmp_path / "public.duckdb"
+    with duckdb.connect(str(live)) as con:
+        con.execute("create table releases as select '20260101T000000Z-aaaa' as release, "
+                    "'aaaa' as run_id, '2026-01-01T00:00:00Z' as released_at, "
+                    "'2025-12-31' as data_through")
+        con.execute("create table coverage as select 'month' as period_type, '2025-11' as period, "
+                    "'all' as district, 'all' as call_type_group, 0.5 as coverage_rate")
+    row = {"release": "20260201T000000Z-bbbb", "run_id": "bbbb",
+           "released_at": "2026-02-01T00:00:00Z", "data_through": "2026-01-31",
+           "code_table_version": "1", "method_version": archive.METHOD_VERSION,
+           "content_sha256": "0" * 64}
+    releases = archive.releases_table(live, row, keep=12)
+    assert list(releases["release"]) == ["20260101T000000Z-aaaa", row["release"]]
+    assert list(releases.columns) == archive.RELEASE_COLUMNS
+    assert pd.isna(releases["method_version"].iloc[0])
+    tables = {"coverage": pd.DataFrame({"period_type": ["month"], "period": ["2025-11"],
+                                        "district": ["all"], "call_type_group": ["all"],
+                                        "coverage_rate": [0.6], "eligible_calls": [100]}),
+              "periods": pd.DataFrame({"period_type": ["month"], "period": ["2025-11"]})}
+    revisions = archive.revisions_table(live, tables, row["release"])
+    assert revisions.empty and list(revisions.columns) == archive.REVISION_COLUMNS
