@@ -6,8 +6,16 @@ from __future__ import annotations
 import duckdb
 
 from etl.call_types import OTHER, load_code_table
-from etl.publish.baseline import DIVISION_LEAF_SQL, OFFICER, OUTSIDE_AREAS, UNKNOWN
+from etl.divisions import OUTSIDE
 from etl.warehouse import has_table
+
+OUTSIDE_AREAS = "outside_lapd_areas"
+UNKNOWN = "unknown"
+OFFICER = "officer_initiated"
+# A record's division leaf: LAPD's "Outside" and a missing division are leaves of their own.
+DIVISION_LEAF_SQL = (f"case when lapd_division is null then '{UNKNOWN}' "
+                     f"when lapd_division = '{OUTSIDE}' then '{OUTSIDE_AREAS}' "
+                     "else lapd_division end")
 
 
 def baseline_status(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -439,33 +439,44 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from etl.deidentify import HmacKeyError
-    from etl.districts import BoundaryError
-    from etl.extract import FileProblem, SchemaDriftError
-    from etl.guards import Refused
-    from etl.pipeline import RunFailed
-    from etl.runlock import RunLocked
-    from etl.sources import ConfigError
     handlers = {"demo": cmd_demo, "run": cmd_run, "status": cmd_status,
                 "boundaries": cmd_boundaries, "quarantine": cmd_quarantine,
                 "check": cmd_check, "mapping": cmd_mapping}
     try:
         return handlers[args.command](args)
-    except RunLocked as exc:
+    except Exception as exc:
+        return _failure(args, exc)
+
+
+def _raised(exc: BaseException, *names: str) -> bool:
+    """Whether `exc` is one of these classes ("module.Class"). A module never imported
+    raised nothing: looking classes up in sys.modules keeps each command's imports its own
+    (`etl status` loads neither the pipeline nor geopandas)."""
+    for name in names:
+        module, cls = name.rsplit(".", 1)
+        m = sys.modules.get(module)
+        if m is not None and isinstance(exc, getattr(m, cls)):
+            return True
+    return False
+
+
+def _failure(args: argparse.Namespace, exc: Exception) -> int:
+    if _raised(exc, "etl.runlock.RunLocked"):
         print(f"etl {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except (ConfigError, HmacKeyError) as exc:
+    if _raised(exc, "etl.sources.ConfigError", "etl.deidentify.HmacKeyError"):
         print(f"etl {args.command}: bad configuration, nothing ran: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (FileProblem, SchemaDriftError) as exc:
+    if _raised(exc, "etl.extract.FileProblem", "etl.extract.SchemaDriftError"):
         if args.command != "run":
             print(f"etl {args.command}: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"etl run failed, {_kept(args)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except (RunFailed, BoundaryError, Refused) as exc:
+    if _raised(exc, "etl.pipeline.RunFailed", "etl.districts.BoundaryError", "etl.guards.Refused"):
         print(f"etl {args.command} failed, {_kept(args)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    raise exc
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ from outcomes import settings
 from tests import attack
 from tests.conftest import TEST_KEY, canonical_row, real_boundaries, write_csv
 
-SAMPLE = 40  # true small hidden counts attacked per file (each: two LPs)
-PUF_SAMPLE = 8  # more of them, among those the public-use file's counts are tied to
+SAMPLE = 24  # true small hidden counts attacked per file (each: two LPs)
+PUF_SAMPLE = 6  # more of them, among those the public-use file's counts are tied to
 MIN_VALUES = 5
 
 

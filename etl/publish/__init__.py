@@ -12,5 +12,15 @@
 - release.py: the whole release, from the warehouse's month tables.
 """
 
-from etl.publish.periods import month_range, period_bridge  # noqa: F401
-from etl.publish.release import ALL, Release, build_release  # noqa: F401
+# Loaded on first use (PEP 562): a command that reads one light module of this package
+# (`etl status` reads the police baseline's names) need not import the protection, numba
+# and HiGHS with it.
+_LAZY = {"month_range": "periods", "period_bridge": "periods", "ALL": "release",
+         "Release": "release", "build_release": "release"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"etl.publish.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'etl.publish' has no attribute {name!r}")

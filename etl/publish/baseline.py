@@ -28,9 +28,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+# the record-level names are the warehouse side's (etl/baseline.py, light to import)
+from etl.baseline import DIVISION_LEAF_SQL, OFFICER, OUTSIDE_AREAS, UNKNOWN  # noqa: F401
 from etl.call_types import OTHER, load_code_table
 from etl.crosswalk import district_order
-from etl.divisions import DIVISIONS, OUTSIDE
+from etl.divisions import DIVISIONS
 from etl.publish.periods import month_range, period_dim
 from etl.publish.protect import single_dim, tree_dim
 from etl.publish.simple import count_family
@@ -42,18 +44,10 @@ from outcomes import settings
 log = logging.getLogger(__name__)
 
 ALL = "all"
-OUTSIDE_AREAS = "outside_lapd_areas"
-UNKNOWN = "unknown"
 DIVISION_LEAVES = tuple(DIVISIONS.values()) + (OUTSIDE_AREAS, UNKNOWN)
-OFFICER = "officer_initiated"
 PILOT_TYPES = "pilot_types"
 DISPATCHED = "dispatched"
 ESTIMATE_BASIS = "estimated from LAPD divisions by area share (division_crosswalk)"
-
-# A record's division leaf: LAPD's "Outside" and a missing division are leaves of their own.
-DIVISION_LEAF_SQL = (f"case when lapd_division is null then '{UNKNOWN}' "
-                     f"when lapd_division = '{OUTSIDE}' then '{OUTSIDE_AREAS}' "
-                     "else lapd_division end")
 
 BASELINE_COLUMNS = ["period_type", "period", "division", "call_type_group", "calls", "calls_flag"]
 DISTRICT_COLUMNS = ["period_type", "period", "district", "call_type_group", "calls_estimate",

@@ -85,7 +85,10 @@ def _records(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           and district in ({", ".join(f"'{d}'" for d in DISTRICTS)})
     """).df()
     fy = {m: fiscal_year_of(m) for m in df["month"].unique()}
-    df["fiscal_year"] = df["month"].map(fy)
+    # text even when there is no record (an empty map gives floats, which merge with nothing)
+    df["fiscal_year"] = df["month"].map(fy).astype(object)
+    for c in ("fiscal_year", "district", "responder_type"):
+        df[c] = df[c].astype(str)
     return df.drop(columns="month")
 
 
