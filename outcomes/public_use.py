@@ -9,12 +9,12 @@ import streamlit as st
 from outcomes import export, ui
 
 TABLE = "public_use_file"
-QUASI_IDENTIFIERS = ("fiscal_year", "district", "responder_type")
 
 
-def dictionary(values: pd.DataFrame) -> pd.DataFrame:
-    """One row per column: its role, what it holds in the visitor's language, and its
-    values with how many rows hold each."""
+def dictionary(values: pd.DataFrame, quasi_identifiers: list[str]) -> pd.DataFrame:
+    """One row per column: its role (a quasi-identifier of the file's grain, or an
+    outcome), what it holds in the visitor's language, and its values with how many rows
+    hold each."""
     rows = []
     for col, part in values.groupby("column_name", sort=False):
         # districts in their numbers' order (1, 2, ... 15), not as text
@@ -23,7 +23,7 @@ def dictionary(values: pd.DataFrame) -> pd.DataFrame:
         listed = ", ".join(f"{v} ({int(n):,})" for v, n in zip(part["value"], part["rows"]))
         rows.append({
             ui.tr("dm.puf.column"): col,
-            ui.tr("dm.puf.role"): ui.tr("dm.puf.role_qi" if col in QUASI_IDENTIFIERS else "dm.puf.role_outcome"),
+            ui.tr("dm.puf.role"): ui.tr("dm.puf.role_qi" if col in quasi_identifiers else "dm.puf.role_outcome"),
             ui.tr("dm.puf.meaning"): ui.tr(f"dm.puf.col.{col}"),
             ui.tr("dm.puf.values"): listed,
         })
@@ -44,13 +44,12 @@ def section() -> None:
         share=f"{share:.1%}" if share is not None and pd.notna(share) else "–",
         scope=(f"{int(summary['records_in_scope']):,}" if pd.notna(summary.get("records_in_scope"))
                else "–")))
-    withheld = [f"{c}: {summary[f'{c}_withheld_share']:.0%}" for c in
-                ("disposition", "arrest", "use_of_force", "referral_offered", "dispatch_to_scene_band")
+    withheld = [f"{c}: {summary[f'{c}_withheld_share']:.0%}" for c in summary["measures"].split(",")
                 if pd.notna(summary.get(f"{c}_withheld_share"))]
     if withheld:
         st.caption(ui.tr("dm.puf.withheld", shares="; ".join(withheld)))
     st.markdown(ui.tr("dm.puf.why"))
-    table = dictionary(ui.query("public_use_values"))
+    table = dictionary(ui.query("public_use_values"), summary["grain"].split(","))
     st.subheader(ui.tr("dm.puf.dictionary"))
     # as a list, not a grid: the meanings and values are sentences, cut off in a grid's cells
     # on a phone

@@ -157,16 +157,8 @@ def stale_hours() -> float:
 
 
 def releases_kept() -> int:
-    raw = SETTINGS["OUTCOMES_RELEASES_KEPT"].raw()
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"OUTCOMES_RELEASES_KEPT={raw!r} is not a whole number: set it to 2 or "
-                         "more (how many dated releases to keep)") from None
-    if value < 2:
-        raise ValueError(f"OUTCOMES_RELEASES_KEPT={value}: keep at least 2 releases (the newest "
-                         "and the one its revisions compare against)")
-    return value
+    return _at_least("OUTCOMES_RELEASES_KEPT", 2, "how many dated releases to keep: the newest "
+                     "and the one its revisions compare against")
 
 
 def _at_least(env: str, floor: int, what: str) -> int:
@@ -174,10 +166,10 @@ def _at_least(env: str, floor: int, what: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{env}={raw!r} is not a whole number: set it to {floor} or more "
+        raise ValueError(f"{env}={raw!r} is not a whole number: set it to at least {floor} "
                          f"({what})") from None
     if value < floor:
-        raise ValueError(f"{env}={value}: set it to {floor} or more ({what})")
+        raise ValueError(f"{env}={value}: set it to at least {floor} ({what})")
     return value
 
 

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 ALL = g.ALL
 SHOWN, HIDDEN, UNDER_MIN, NOT_PUBLISHED = "shown", "hidden", "under_minimum", "not_published"
 RESPONDERS = ("civilian_team", "co_response", "police", "fire_ems", "phone")
+# the responder types outcomes are compared between (pages/outcomes.py)
+DETAIL_RESPONDERS = ("civilian_team", "co_response", "police")
 DETAIL_PAIRS = 12
 # detail is chosen greedily (its cells cost little each): a few cubes per count to choose from
 DETAIL_CANDIDATES = 12

@@ -37,11 +37,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.publish.families import DETAIL_RESPONDERS as RESPONDERS
 from etl.publish.families import Family
+from etl.publish.grid import DISTRICTS
 from etl.publish.periods import fiscal_year_of
 
-RESPONDERS = ("civilian_team", "co_response", "police")
-DISTRICTS = tuple(str(i) for i in range(1, 16))
 GRAIN = ("fiscal_year", "district", "responder_type")
 WITHHELD = "withheld"
 # the recorded events carried: each is a family of its own (etl/publish/release.py)

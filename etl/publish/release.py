@@ -44,8 +44,7 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 ALL = "all"
 RESPONDERS = F.RESPONDERS
-# the responder types outcomes are compared between (pages/outcomes.py)
-DETAIL_RESPONDERS = ("civilian_team", "co_response", "police")
+DETAIL_RESPONDERS = F.DETAIL_RESPONDERS
 WORKLOAD = ("civilian_team", "co_response", "police")
 DISPOSITIONS = ("resolved_on_scene", "transported_community", "transported_hospital",
                 "involuntary_hold", "arrest", "gone_on_arrival", "refused", "cancelled", "other",
